@@ -1,0 +1,276 @@
+/**
+ * The contract: every message that crosses a process boundary in Trainbench is named and
+ * typed here, with a runtime schema. Main, preload, engine, serve and renderer import this
+ * module and nothing else crosses a boundary. Payloads are validated on arrival; an unknown
+ * channel or an invalid payload is answered with a {@link ContractError}, never a crash.
+ *
+ * This module must stay free of Node, Electron and DOM imports: it runs everywhere.
+ */
+import { z } from 'zod';
+
+// ---------------------------------------------------------------------------------------------
+// Shared pieces
+// ---------------------------------------------------------------------------------------------
+
+export const BackendName = z.enum(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']);
+export type BackendName = z.infer<typeof BackendName>;
+
+const JobId = z.string().min(1).max(64);
+
+export const BackendAvailability = z.object({
+  name: BackendName,
+  /** The npm package that provides it. */
+  package: z.string(),
+  available: z.boolean(),
+  /** Why it is not available (the load error, shortened), or null when it is. */
+  reason: z.string().nullable(),
+});
+export type BackendAvailability = z.infer<typeof BackendAvailability>;
+
+export const EngineInfo = z.object({
+  tfjsVersion: z.string(),
+  backend: BackendName,
+  backends: z.array(BackendAvailability),
+  nodeVersion: z.string(),
+  pid: z.number().int(),
+  platform: z.string(),
+  /** True when this engine runs in an Electron utilityProcess, false in a plain Node child. */
+  utilityProcess: z.boolean(),
+});
+export type EngineInfo = z.infer<typeof EngineInfo>;
+
+export const JobStatus = z.enum(['running', 'paused', 'done', 'stopped', 'failed']);
+export type JobStatus = z.infer<typeof JobStatus>;
+
+// ---------------------------------------------------------------------------------------------
+// Requests (with responses) and events
+// ---------------------------------------------------------------------------------------------
+
+const Empty = z.object({}).strict();
+
+/** A tiny real training job: XOR on a 2-H-1 network, used to exercise every layer of the app. */
+export const XorJobRequest = z
+  .object({
+    hiddenUnits: z.number().int().min(1).max(64).default(4),
+    epochs: z.number().int().min(1).max(100_000).default(300),
+    learningRate: z.number().positive().max(10).default(0.1),
+    seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
+  })
+  .strict();
+export type XorJobRequest = z.infer<typeof XorJobRequest>;
+
+const JobRef = z.object({ jobId: JobId }).strict();
+
+export const EpochPoint = z.object({
+  epoch: z.number().int().nonnegative(),
+  /** Loss may be NaN or Inf when training diverges; JSON carries those as null. */
+  loss: z.number().nullable(),
+  /** Milliseconds since the job started when the epoch ended. */
+  time: z.number().nonnegative(),
+});
+export type EpochPoint = z.infer<typeof EpochPoint>;
+
+/**
+ * Requests: channel → schema of the request payload and of the response result.
+ * Channel names are `area.verb`. Adding a channel here is the only way to add one.
+ */
+export const requests = {
+  'engine.info': { request: Empty, response: EngineInfo },
+  /** Handled by the host, not the engine: starts a new engine (after a crash, or to change backend). */
+  'engine.restart': { request: z.object({ backend: BackendName.optional() }).strict(), response: EngineInfo },
+  'train.xor': { request: XorJobRequest, response: z.object({ jobId: JobId }) },
+  'train.pause': { request: JobRef, response: z.object({ status: JobStatus }) },
+  'train.resume': { request: JobRef, response: z.object({ status: JobStatus }) },
+  'train.stop': { request: JobRef, response: z.object({ status: JobStatus }) },
+} as const;
+
+export const EngineState = z.enum(['starting', 'ready', 'crashed', 'restarting', 'stopped']);
+export type EngineState = z.infer<typeof EngineState>;
+
+/** Events: channel → payload schema. Sent by the engine (or its host) to every client. */
+export const events = {
+  /**
+   * Epochs finished since the last progress event. The engine batches them (at most ~30
+   * events a second, whatever the epoch rate) so that no client falls behind it.
+   */
+  'train.progress': z.object({
+    jobId: JobId,
+    epochs: z.number().int().positive(),
+    points: z.array(EpochPoint).min(1).max(100_000),
+  }),
+  'train.status': z.object({
+    jobId: JobId,
+    status: JobStatus,
+    error: z.string().optional(),
+  }),
+  /** The engine process as its host sees it: started, crashed, restarted. */
+  'engine.status': z.object({
+    state: EngineState,
+    pid: z.number().int().nullable(),
+    message: z.string(),
+    restarts: z.number().int().nonnegative(),
+  }),
+} as const;
+
+export type RequestChannel = keyof typeof requests;
+/** Channels the host answers itself; every other request channel goes to the engine. */
+export const HOST_CHANNELS = ['engine.restart'] as const satisfies readonly RequestChannel[];
+export type HostChannel = (typeof HOST_CHANNELS)[number];
+export type EngineChannel = Exclude<RequestChannel, HostChannel>;
+export type EventChannel = keyof typeof events;
+export type RequestOf<C extends RequestChannel> = z.input<(typeof requests)[C]['request']>;
+export type ParsedRequestOf<C extends RequestChannel> = z.output<(typeof requests)[C]['request']>;
+export type ResponseOf<C extends RequestChannel> = z.output<(typeof requests)[C]['response']>;
+export type EventOf<C extends EventChannel> = z.output<(typeof events)[C]>;
+
+export const requestChannels = Object.keys(requests) as RequestChannel[];
+export const eventChannels = Object.keys(events) as EventChannel[];
+
+export function isRequestChannel(channel: string): channel is RequestChannel {
+  return Object.prototype.hasOwnProperty.call(requests, channel);
+}
+export function isEventChannel(channel: string): channel is EventChannel {
+  return Object.prototype.hasOwnProperty.call(events, channel);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------------------------
+
+export const ErrorCode = z.enum([
+  'unknown-channel',
+  'invalid-message',
+  'invalid-payload',
+  'invalid-response',
+  'busy',
+  'not-found',
+  'engine-unavailable',
+  'failed',
+]);
+export type ErrorCode = z.infer<typeof ErrorCode>;
+
+export const ContractErrorShape = z.object({
+  code: ErrorCode,
+  message: z.string(),
+  /** For invalid payloads: each problem with the field path it concerns. */
+  issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});
+export type ContractErrorShape = z.infer<typeof ContractErrorShape>;
+
+/** The one error type that crosses process boundaries. */
+export class ContractError extends Error {
+  readonly code: ErrorCode;
+  readonly issues: { path: string; message: string }[] | undefined;
+  constructor(shape: ContractErrorShape) {
+    super(shape.message);
+    this.name = 'ContractError';
+    this.code = shape.code;
+    this.issues = shape.issues;
+  }
+  toShape(): ContractErrorShape {
+    return this.issues ? { code: this.code, message: this.message, issues: this.issues } : { code: this.code, message: this.message };
+  }
+}
+
+/** Formats zod issues as `path: message` pairs, with the path written `a.b.0.c`. */
+export function describeIssues(error: z.ZodError): { path: string; message: string }[] {
+  return error.issues.map((issue) => ({
+    path: issue.path.map(String).join('.') || '(root)',
+    message: issue.message,
+  }));
+}
+
+function invalid(code: ErrorCode, what: string, error: z.ZodError): ContractError {
+  const issues = describeIssues(error);
+  const summary = issues.map((i) => `${i.path}: ${i.message}`).join('; ');
+  return new ContractError({ code, message: `${what}: ${summary}`, issues });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Envelopes: the shape of every message on every transport (Electron IPC, Node IPC, WebSocket)
+// ---------------------------------------------------------------------------------------------
+
+/** Largest request id; ids are per connection and wrap long before this. */
+const MessageId = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+const ChannelName = z.string().min(1).max(100);
+
+export const RequestMessage = z
+  .object({ type: z.literal('request'), id: MessageId, channel: ChannelName, payload: z.unknown() })
+  .strict();
+export const ResponseMessage = z.discriminatedUnion('ok', [
+  z.object({ type: z.literal('response'), id: MessageId, ok: z.literal(true), result: z.unknown() }).strict(),
+  z.object({ type: z.literal('response'), id: MessageId, ok: z.literal(false), error: ContractErrorShape }).strict(),
+]);
+export const EventMessage = z
+  .object({ type: z.literal('event'), channel: ChannelName, payload: z.unknown() })
+  .strict();
+export const Message = z.union([RequestMessage, ResponseMessage, EventMessage]);
+
+export type RequestMessage = z.infer<typeof RequestMessage>;
+export type ResponseMessage = z.infer<typeof ResponseMessage>;
+export type EventMessage = z.infer<typeof EventMessage>;
+export type Message = z.infer<typeof Message>;
+
+/** Parses any incoming envelope; throws ContractError('invalid-message') when it is not one. */
+export function parseMessage(raw: unknown): Message {
+  const parsed = Message.safeParse(raw);
+  if (!parsed.success) throw invalid('invalid-message', 'not a Trainbench message', parsed.error);
+  return parsed.data;
+}
+
+/** Validates a request payload for its channel; throws ContractError on an unknown channel or bad payload. */
+export function parseRequest<C extends RequestChannel>(channel: C, payload: unknown): ParsedRequestOf<C>;
+export function parseRequest(channel: string, payload: unknown): unknown;
+export function parseRequest(channel: string, payload: unknown): unknown {
+  if (!isRequestChannel(channel)) {
+    throw new ContractError({ code: 'unknown-channel', message: `unknown request channel "${channel}"` });
+  }
+  const parsed = requests[channel].request.safeParse(payload ?? {});
+  if (!parsed.success) throw invalid('invalid-payload', `${channel} request`, parsed.error);
+  return parsed.data;
+}
+
+/** Validates a response result for its channel. */
+export function parseResponse<C extends RequestChannel>(channel: C, result: unknown): ResponseOf<C> {
+  const parsed = requests[channel].response.safeParse(result);
+  if (!parsed.success) throw invalid('invalid-response', `${channel} response`, parsed.error);
+  return parsed.data as ResponseOf<C>;
+}
+
+/** Validates an event payload for its channel. */
+export function parseEvent<C extends EventChannel>(channel: C, payload: unknown): EventOf<C>;
+export function parseEvent(channel: string, payload: unknown): unknown;
+export function parseEvent(channel: string, payload: unknown): unknown {
+  if (!isEventChannel(channel)) {
+    throw new ContractError({ code: 'unknown-channel', message: `unknown event channel "${channel}"` });
+  }
+  const parsed = events[channel].safeParse(payload);
+  if (!parsed.success) throw invalid('invalid-payload', `${channel} event`, parsed.error);
+  return parsed.data;
+}
+
+/** Turns anything thrown into the error shape that crosses a boundary. */
+export function toErrorShape(error: unknown): ContractErrorShape {
+  if (error instanceof ContractError) return error.toShape();
+  const message = error instanceof Error ? error.message : String(error);
+  return { code: 'failed', message };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The bridge: what the renderer sees, whatever the host
+// ---------------------------------------------------------------------------------------------
+
+/** The renderer's one view of the engine. Implemented by the Electron preload and by WebSocket. */
+export interface Bridge {
+  /** Which host this bridge talks to; shown in the status bar, never branched on by screens. */
+  readonly host: 'electron' | 'serve';
+  request<C extends RequestChannel>(channel: C, payload: RequestOf<C>): Promise<ResponseOf<C>>;
+  /** Subscribes to an event channel; returns the function that unsubscribes. */
+  on<C extends EventChannel>(channel: C, listener: (payload: EventOf<C>) => void): () => void;
+}
+
+/** Name of the preload's global, and the prefix of every IPC channel in the desktop app. */
+export const PRELOAD_GLOBAL = 'trainbench';
+export const IPC_PREFIX = 'trainbench:';
+/** The one IPC channel on which main pushes events to the window. */
+export const IPC_EVENT_CHANNEL = `${IPC_PREFIX}event`;

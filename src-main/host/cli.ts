@@ -1,0 +1,114 @@
+/**
+ * `trainbench`: the command-line face of the one program.
+ *   trainbench serve [--host 127.0.0.1] [--port N] [--backend NAME]
+ *   trainbench train SPEC [...]          headless training on the same engine
+ *   trainbench info [--backend NAME]     the engine's backend and versions, as JSON
+ */
+import { join } from 'node:path';
+import { BackendName, type EngineInfo } from '@contract';
+import { EngineHost } from './engineHost';
+import { nodeSpawner } from './nodeSpawner';
+import { startServe } from './serve';
+import { parseArgs, intFlag, UsageError, type ParsedArgs } from './args';
+import { runTrainCommand } from './trainCommand';
+
+const USAGE = `usage:
+  trainbench serve [--host 127.0.0.1] [--port N] [--backend NAME]
+  trainbench train SPEC [--repeat N] [--seed S] [--set key=value ...] [--backend NAME] [--runs-dir D] [--json]
+  trainbench info [--backend NAME]
+
+backends: ${BackendName.options.join(', ')}`;
+
+export const ENGINE_PATH = join(__dirname, 'engine.js');
+export const RENDERER_ROOT = join(__dirname, '..', 'renderer');
+
+function backendFlag(args: ParsedArgs): BackendName | undefined {
+  const raw = args.flags.get('backend')?.[0];
+  if (raw === undefined) return undefined;
+  const parsed = BackendName.safeParse(raw);
+  if (!parsed.success) throw new UsageError(`--backend must be one of ${BackendName.options.join(', ')}, got "${raw}"`);
+  return parsed.data;
+}
+
+export function createHost(backend: BackendName | undefined, log: (line: string) => void): EngineHost {
+  return new EngineHost(nodeSpawner(ENGINE_PATH), { backend, log });
+}
+
+function describeBackends(info: EngineInfo): string {
+  return info.backends.map((b) => `  ${b.available ? '✓' : '✗'} ${b.name.padEnd(15)} ${b.reason ?? (b.name === info.backend ? 'in use' : 'available')}`).join('\n');
+}
+
+async function serve(argv: string[]): Promise<void> {
+  const args = parseArgs(argv, { host: { value: true }, port: { value: true }, backend: { value: true } });
+  if (args.positional.length > 0) throw new UsageError(`serve takes no arguments, got "${args.positional.join(' ')}"`);
+  const port = intFlag(args, 'port', 0, 0, 65535);
+  const host = args.flags.get('host')?.[0] ?? '127.0.0.1';
+  const log = (line: string): void => void process.stderr.write(`[serve] ${line}\n`);
+  const engine = createHost(backendFlag(args), log);
+  engine.onEvent((channel, payload) => {
+    if (channel === 'engine.status') log(`engine ${(payload as { state: string; message: string }).message}`);
+  });
+  const handle = await startServe({ host, port, root: RENDERER_ROOT, engine, log });
+  if (host !== '127.0.0.1' && host !== 'localhost' && host !== '::1') {
+    log(`warning: listening on ${host}, reachable from other machines; anyone with the URL (and its token) can drive the engine`);
+  }
+  // The URL line is the contract with `npm start` and the tests: keep its form.
+  process.stdout.write(`Trainbench is serving at ${handle.url}\n`);
+  engine.start().then(
+    (info) => log(`engine on ${info.backend} (tfjs ${info.tfjsVersion})\n${describeBackends(info)}`),
+    (error: unknown) => log(`engine failed to start: ${String(error)}`),
+  );
+  const shutdown = (): void => {
+    engine.dispose();
+    void handle.close().then(() => process.exit(0));
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
+
+async function info(argv: string[]): Promise<void> {
+  const args = parseArgs(argv, { backend: { value: true } });
+  const engine = createHost(backendFlag(args), (line) => void process.stderr.write(`${line}\n`));
+  try {
+    const result = await engine.start();
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  } finally {
+    engine.dispose();
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'serve':
+      await serve(rest);
+      return -1; // keeps running
+    case 'train':
+      return runTrainCommand(rest, (backend) => createHost(backend, (line) => void process.stderr.write(`${line}\n`)), backendFlag);
+    case 'info':
+      await info(rest);
+      return 0;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(`${USAGE}\n`);
+      return command === undefined ? 2 : 0;
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (error: unknown) => {
+    if (error instanceof UsageError) {
+      process.stderr.write(`trainbench: ${error.message}\n\n${USAGE}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`trainbench: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);
