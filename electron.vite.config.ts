@@ -3,6 +3,7 @@ import { defineConfig } from 'electron-vite';
 import vue from '@vitejs/plugin-vue';
 
 const alias = {
+  '@contract/': resolve(__dirname, 'src-main/contract') + '/',
   '@contract': resolve(__dirname, 'src-main/contract/index.ts'),
   '@renderer': resolve(__dirname, 'src-renderer/src'),
 };

@@ -6,6 +6,7 @@ export default defineConfig({
   plugins: [vue()],
   resolve: {
     alias: {
+      '@contract/': resolve(__dirname, 'src-main/contract') + '/',
       '@contract': resolve(__dirname, 'src-main/contract/index.ts'),
       '@renderer': resolve(__dirname, 'src-renderer/src'),
     },

@@ -7,6 +7,11 @@
  * This module must stay free of Node, Electron and DOM imports: it runs everywhere.
  */
 import { z } from 'zod';
+import { Spec } from './spec';
+
+export * from './spec';
+export * from './specShapes';
+export { encodeWire, decodeWire, WireError } from './wire';
 
 // ---------------------------------------------------------------------------------------------
 // Shared pieces
@@ -48,27 +53,133 @@ export type JobStatus = z.infer<typeof JobStatus>;
 
 const Empty = z.object({}).strict();
 
-/** A tiny real training job: XOR on a 2-H-1 network, used to exercise every layer of the app. */
-export const XorJobRequest = z
-  .object({
-    hiddenUnits: z.number().int().min(1).max(64).default(4),
-    epochs: z.number().int().min(1).max(100_000).default(300),
-    learningRate: z.number().positive().max(10).default(0.1),
-    seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
-  })
-  .strict();
-export type XorJobRequest = z.infer<typeof XorJobRequest>;
-
 const JobRef = z.object({ jobId: JobId }).strict();
 
-export const EpochPoint = z.object({
+/** Typed arrays cross every boundary as binary (structured clone, or the WebSocket wire format). */
+const F32 = z.custom<Float32Array>((value) => value instanceof Float32Array, 'expected a Float32Array');
+
+/** One training step, as the monitor plots it. Non-finite numbers travel as null. */
+export const StepPoint = z.object({
+  step: z.number().int().nonnegative(),
   epoch: z.number().int().nonnegative(),
-  /** Loss may be NaN or Inf when training diverges; JSON carries those as null. */
   loss: z.number().nullable(),
-  /** Milliseconds since the job started when the epoch ended. */
+  accuracy: z.number().nullable(),
+  gradNorm: z.number().nullable(),
+  /** Per parameter layer (see JobInfo.parameterLayers): gradient norm, weight norm, ‖Δw‖/‖w‖. */
+  layerGradNorms: z.array(z.number().nullable()),
+  layerWeightNorms: z.array(z.number().nullable()),
+  layerUpdateRatios: z.array(z.number().nullable()),
+  /** Milliseconds since the job started. */
   time: z.number().nonnegative(),
 });
-export type EpochPoint = z.infer<typeof EpochPoint>;
+export type StepPoint = z.infer<typeof StepPoint>;
+
+export const EpochSummary = z.object({
+  epoch: z.number().int().nonnegative(),
+  step: z.number().int().nonnegative(),
+  loss: z.number().nullable(),
+  accuracy: z.number().nullable(),
+  valLoss: z.number().nullable(),
+  valAccuracy: z.number().nullable(),
+  time: z.number().nonnegative(),
+});
+export type EpochSummary = z.infer<typeof EpochSummary>;
+
+export const LayerInfo = z.object({
+  index: z.number().int().nonnegative(),
+  name: z.string(),
+  type: z.string(),
+  activation: z.string(),
+  outputShape: z.array(z.number().int()),
+  params: z.number().int().nonnegative(),
+});
+
+export const JobInfo = z.object({
+  jobId: JobId,
+  backend: BackendName,
+  layers: z.array(LayerInfo),
+  /** Names of the layers with trainable weights, in forward order: the order of per-layer step arrays. */
+  parameterLayers: z.array(z.string()),
+  trainCount: z.number().int().nonnegative(),
+  valCount: z.number().int().nonnegative(),
+  batchSize: z.number().int().positive(),
+  stepsPerEpoch: z.number().int().positive(),
+  epochs: z.number().int().positive(),
+  totalParams: z.number().int().nonnegative(),
+  /** The run's folder on disk, when it is written. */
+  runDir: z.string().optional(),
+});
+export type JobInfo = z.infer<typeof JobInfo>;
+
+/** Per-unit statistics of one layer's output on the probe batch. */
+export const ProbeLayer = z.object({
+  index: z.number().int().nonnegative(),
+  name: z.string(),
+  activation: z.string(),
+  units: z.number().int().nonnegative(),
+  /** Fraction of probe samples (× positions, for conv) where the unit's output is > 0. */
+  active: F32,
+  /** Fraction within 1 % of an asymptote (sigmoid, tanh, softmax); zeros for other activations. */
+  saturated: F32,
+  mean: F32,
+  std: F32,
+  /** Non-finite values in this layer's output on the probe batch. */
+  nonFinite: z.number().int().nonnegative(),
+});
+export type ProbeLayer = z.infer<typeof ProbeLayer>;
+
+export const ProbeResult = z.object({
+  step: z.number().int().nonnegative(),
+  epoch: z.number().int().nonnegative(),
+  layers: z.array(ProbeLayer),
+});
+export type ProbeResult = z.infer<typeof ProbeResult>;
+
+export const SnapshotTensor = z.object({
+  layer: z.string(),
+  role: z.string(),
+  shape: z.array(z.number().int().nonnegative()),
+  data: F32,
+});
+export type SnapshotTensor = z.infer<typeof SnapshotTensor>;
+
+export const Snapshot = z.object({
+  jobId: JobId,
+  step: z.number().int().nonnegative(),
+  epoch: z.number().int().nonnegative(),
+  /** Weights of every layer, then the probe batch's activations (role "activation"). */
+  tensors: z.array(SnapshotTensor),
+});
+export type Snapshot = z.infer<typeof Snapshot>;
+
+export const NonFiniteTensor = z.enum(['loss', 'activation', 'gradient', 'weight']);
+export const NonFiniteReport = z.object({
+  jobId: JobId,
+  step: z.number().int().nonnegative(),
+  epoch: z.number().int().nonnegative(),
+  /** The first layer, in forward order, where a NaN or Inf appeared; null when only the loss is. */
+  layer: z.string().nullable(),
+  tensor: NonFiniteTensor,
+  /** What it was: NaN, +Inf or -Inf, as far as it tells. */
+  kind: z.enum(['NaN', 'Inf', 'NaN/Inf']),
+  /** The global gradient norm of the steps before, oldest first: what was growing. */
+  gradNormHistory: z.array(z.number().nullable()),
+  lossHistory: z.array(z.number().nullable()),
+});
+export type NonFiniteReport = z.infer<typeof NonFiniteReport>;
+
+export const RunFinal = z.object({
+  steps: z.number().int().nonnegative(),
+  epochs: z.number().int().nonnegative(),
+  loss: z.number().nullable(),
+  accuracy: z.number().nullable(),
+  valLoss: z.number().nullable(),
+  valAccuracy: z.number().nullable(),
+  seconds: z.number().nonnegative(),
+  samplesPerSecond: z.number().nonnegative(),
+  success: z.boolean().nullable(),
+});
+export type RunFinal = z.infer<typeof RunFinal>;
 
 /**
  * Requests: channel → schema of the request payload and of the response result.
@@ -78,7 +189,14 @@ export const requests = {
   'engine.info': { request: Empty, response: EngineInfo },
   /** Handled by the host, not the engine: starts a new engine (after a crash, or to change backend). */
   'engine.restart': { request: z.object({ backend: BackendName.optional() }).strict(), response: EngineInfo },
-  'train.xor': { request: XorJobRequest, response: z.object({ jobId: JobId }) },
+  'presets.list': { request: Empty, response: z.array(z.object({ name: z.string(), spec: Spec })) },
+  /** Starts training a spec; refused with the field paths of every problem when it cannot be built. */
+  'train.start': {
+    request: z.object({ spec: Spec, /** Where to write the run folder; none: not written. */ runsDir: z.string().min(1).max(4096).optional() }).strict(),
+    response: JobInfo,
+  },
+  /** The weights (and probe activations) now, without waiting for the next snapshot step. */
+  'train.snapshot': { request: JobRef, response: Snapshot },
   'train.pause': { request: JobRef, response: z.object({ status: JobStatus }) },
   'train.resume': { request: JobRef, response: z.object({ status: JobStatus }) },
   'train.stop': { request: JobRef, response: z.object({ status: JobStatus }) },
@@ -90,18 +208,24 @@ export type EngineState = z.infer<typeof EngineState>;
 /** Events: channel → payload schema. Sent by the engine (or its host) to every client. */
 export const events = {
   /**
-   * Epochs finished since the last progress event. The engine batches them (at most ~30
-   * events a second, whatever the epoch rate) so that no client falls behind it.
+   * What happened since the last update: the steps, the epochs that ended, and the latest
+   * probe. The engine sends at most ~30 a second, whatever the step rate, so that no client
+   * falls behind it and it never waits for one.
    */
-  'train.progress': z.object({
+  'train.update': z.object({
     jobId: JobId,
-    epochs: z.number().int().positive(),
-    points: z.array(EpochPoint).min(1).max(100_000),
+    points: z.array(StepPoint).max(1_000_000),
+    epochs: z.array(EpochSummary).max(100_000),
+    probe: ProbeResult.nullable(),
   }),
+  'train.snapshot': Snapshot,
+  'train.nonFinite': NonFiniteReport,
   'train.status': z.object({
     jobId: JobId,
     status: JobStatus,
     error: z.string().optional(),
+    /** With done, stopped and failed. */
+    final: RunFinal.optional(),
   }),
   /** The engine process as its host sees it: started, crashed, restarted. */
   'engine.status': z.object({

@@ -3,14 +3,20 @@
  * tests can drive it in-process. One training job at a time.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ContractError, type BackendName, type EngineInfo } from '@contract';
+import { ContractError, type BackendName, type EngineInfo, type Snapshot, type Spec } from '@contract';
 import type { Emit, Handlers } from './dispatcher';
 import { selectBackend, type BackendChoice } from './backend/selectBackend';
-import { XorJob } from './jobs/xorJob';
+import { Trainer, SpecError } from './training/trainer';
+import type { TrainingData } from './training/trainingData';
+import { RunWriter } from './runs/runWriter';
+import { loadPresets } from './presets';
+import { UpdateBatcher } from './progressBatcher';
 
 export interface EngineOptions {
   backend?: BackendName;
   utilityProcess: boolean;
+  /** Loads the data a spec names; the dataset layer in the app, a fixture in tests. */
+  resolveData: (spec: Spec) => Promise<TrainingData>;
 }
 
 export interface Engine {
@@ -18,9 +24,22 @@ export interface Engine {
   info(): EngineInfo;
 }
 
+/** Recorded in every run; kept in step with package.json by a test. */
+export const TRAINBENCH_VERSION = '0.1.0';
+
+function specIssues(error: SpecError): ContractError {
+  const issues = error.issues.map((i) => ({ path: `spec.${i.path}`, message: i.message }));
+  return new ContractError({
+    code: 'invalid-payload',
+    message: `the spec cannot be built: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+    issues,
+  });
+}
+
 export async function createEngine(options: EngineOptions, emit: Emit): Promise<Engine> {
   const choice: BackendChoice = await selectBackend(options.backend);
-  let job: XorJob | null = null;
+  let job: Trainer | null = null;
+  let lastSnapshot: Snapshot | null = null;
   let nextJob = 1;
 
   const info = (): EngineInfo => ({
@@ -33,28 +52,83 @@ export async function createEngine(options: EngineOptions, emit: Emit): Promise<
     utilityProcess: options.utilityProcess,
   });
 
-  const findJob = (jobId: string): XorJob => {
-    if (!job || job.id !== jobId) throw new ContractError({ code: 'not-found', message: `no training job "${jobId}" in this engine` });
+  const findJob = (jobId: string): Trainer => {
+    if (!job || job.jobId !== jobId) throw new ContractError({ code: 'not-found', message: `no training job "${jobId}" in this engine` });
     return job;
   };
+  const active = (): boolean => job !== null && (job.status === 'running' || job.status === 'paused');
 
   const handlers: Handlers = {
     'engine.info': () => info(),
-    'train.xor': (request) => {
-      if (job && (job.status === 'running' || job.status === 'paused')) {
-        throw new ContractError({ code: 'busy', message: `job ${job.id} is still ${job.status}: stop it before starting another` });
-      }
-      const created = new XorJob(`job-${nextJob++}`, request, {
-        onProgress: (event) => emit('train.progress', event),
-        onStatus: (event) => emit('train.status', event),
+    'presets.list': () => loadPresets(),
+    'train.start': async ({ spec, runsDir }) => {
+      if (active()) throw new ContractError({ code: 'busy', message: `job ${job!.jobId} is still ${job!.status}: stop it before starting another` });
+      const data = await options.resolveData(spec);
+      if (active()) throw new ContractError({ code: 'busy', message: 'another job started while the data loaded' });
+      const jobId = `job-${nextJob++}`;
+      let trainer: Trainer | null = null;
+      // Metrics reach the run folder in the same batches as they reach clients: one append per update.
+      const updates = new UpdateBatcher(jobId, (update) => {
+        emit('train.update', update);
+        writer?.appendMetrics([...update.points.map((p) => ({ type: 'step', ...p })), ...update.epochs.map((e) => ({ type: 'epoch', ...e }))]);
+        written();
       });
-      job = created;
-      void created.run();
-      return { jobId: created.id };
+      let writer: RunWriter | null = null;
+      // A write that fails (full or read-only disk) stops the run cleanly and says why.
+      const written = (): void => {
+        if (writer?.error && trainer && (trainer.status === 'running' || trainer.status === 'paused')) trainer.stop();
+      };
+      try {
+        trainer = new Trainer(jobId, spec, data, choice.backend, {
+          onStep: (point) => updates.step(point),
+          onEpoch: (summary) => updates.epoch(summary),
+          onProbe: (step, epoch, layers) => updates.probed({ step, epoch, layers }),
+          onSnapshot: (snapshot) => {
+            updates.flush();
+            lastSnapshot = snapshot;
+            emit('train.snapshot', snapshot);
+            writer?.writeSnapshot(snapshot);
+            written();
+          },
+          onNonFinite: (report) => {
+            updates.flush();
+            emit('train.nonFinite', report);
+            writer?.appendMetrics([{ type: 'nonFinite', ...report }]);
+          },
+          onStatus: (status, final, error) => {
+            updates.flush();
+            const diskError = writer?.error ?? null;
+            const ended = status === 'done' || status === 'stopped' || status === 'failed';
+            const shown = ended && diskError ? 'failed' : status;
+            const why = error ?? (ended ? diskError : null) ?? undefined;
+            if (ended) writer?.finish(shown, final ?? null, why ?? null);
+            emit('train.status', { jobId, status: shown, ...(final ? { final } : {}), ...(why ? { error: why } : {}) });
+          },
+        });
+        if (runsDir) {
+          writer = new RunWriter(runsDir, spec, choice.backend, { tfjs: tf.version.tfjs, node: process.versions.node, trainbench: TRAINBENCH_VERSION });
+          writer.setJob({ ...trainer.info, runDir: writer.dir });
+        }
+      } catch (error) {
+        trainer?.discard();
+        if (error instanceof SpecError) throw specIssues(error);
+        if (runsDir && !writer) throw new ContractError({ code: 'failed', message: error instanceof Error ? error.message : String(error) });
+        throw error;
+      }
+      job = trainer;
+      lastSnapshot = null;
+      void trainer.run();
+      return writer ? { ...trainer.info, runDir: writer.dir } : trainer.info;
     },
     'train.pause': ({ jobId }) => ({ status: findJob(jobId).pause() }),
     'train.resume': ({ jobId }) => ({ status: findJob(jobId).resume() }),
     'train.stop': ({ jobId }) => ({ status: findJob(jobId).stop() }),
+    'train.snapshot': async ({ jobId }) => {
+      const trainer = findJob(jobId);
+      if (trainer.status === 'running' || trainer.status === 'paused') return trainer.snapshot();
+      if (lastSnapshot && lastSnapshot.jobId === jobId) return lastSnapshot;
+      throw new ContractError({ code: 'not-found', message: `job ${jobId} ended without a snapshot` });
+    },
   };
 
   return { handlers, info };

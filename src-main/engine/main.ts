@@ -6,6 +6,7 @@ import { BackendName, type EventChannel, type EventOf } from '@contract';
 import { connectTransport } from './transport';
 import { dispatch } from './dispatcher';
 import { createEngine } from './engine';
+import { resolveData } from './training/resolveData';
 
 function argValue(flag: string): string | undefined {
   const index = process.argv.indexOf(flag);
@@ -24,7 +25,7 @@ async function main(): Promise<void> {
 
   const forced = argValue('--backend');
   const backend = forced === undefined ? undefined : BackendName.parse(forced);
-  const engine = await createEngine({ backend, utilityProcess: transport.kind === 'utility' }, emit);
+  const engine = await createEngine({ backend, utilityProcess: transport.kind === 'utility', resolveData }, emit);
   handle = (raw) => {
     void dispatch(engine.handlers, raw).then((response) => {
       if (response) transport.send(response);

@@ -1,41 +1,55 @@
 /**
- * Collects per-epoch (later per-step) points and hands them on in batches, at most once per
- * `intervalMs`: the engine never waits for a client, and a client never receives more than
- * ~30 updates a second, whatever the training rate.
+ * Coalesces a job's measurements into `train.update` events, at most once per `intervalMs`:
+ * the engine never waits for a client, and a client never receives more than ~30 updates a
+ * second, whatever the training rate. Steps and epochs are all kept; of the probes, the latest.
  */
+import type { EpochSummary, EventOf, ProbeResult, StepPoint } from '@contract';
 
-/** 30 flushes a second: as often as a screen can usefully redraw a chart. */
+/** 30 updates a second: as often as a screen can usefully redraw a chart. */
 export const DEFAULT_FLUSH_INTERVAL_MS = 33;
 
-export class ProgressBatcher<T> {
-  private buffer: T[] = [];
+export class UpdateBatcher {
+  private points: StepPoint[] = [];
+  private epochs: EpochSummary[] = [];
+  private probe: ProbeResult | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
-    private readonly flushTo: (items: T[]) => void,
+    private readonly jobId: string,
+    private readonly send: (update: EventOf<'train.update'>) => void,
     private readonly intervalMs = DEFAULT_FLUSH_INTERVAL_MS,
   ) {}
 
-  push(item: T): void {
-    this.buffer.push(item);
-    if (this.timer === null) {
-      this.timer = setTimeout(() => this.flush(), this.intervalMs);
-    }
+  step(point: StepPoint): void {
+    this.points.push(point);
+    this.schedule();
   }
 
-  /** Sends what is buffered now (before a status change, at the end of a job). */
+  epoch(summary: EpochSummary): void {
+    this.epochs.push(summary);
+    this.schedule();
+  }
+
+  probed(probe: ProbeResult): void {
+    this.probe = probe;
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.timer === null) this.timer = setTimeout(() => this.flush(), this.intervalMs);
+  }
+
+  /** Sends what is pending now: before a status change, a finding or a snapshot, so order holds. */
   flush(): void {
     if (this.timer !== null) {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    if (this.buffer.length === 0) return;
-    const items = this.buffer;
-    this.buffer = [];
-    this.flushTo(items);
-  }
-
-  dispose(): void {
-    this.flush();
+    if (this.points.length === 0 && this.epochs.length === 0 && this.probe === null) return;
+    const update = { jobId: this.jobId, points: this.points, epochs: this.epochs, probe: this.probe };
+    this.points = [];
+    this.epochs = [];
+    this.probe = null;
+    this.send(update);
   }
 }

@@ -9,7 +9,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { ContractError, parseMessage, toErrorShape, type ResponseMessage } from '@contract';
+import { ContractError, decodeWire, encodeWire, parseMessage, toErrorShape, type ResponseMessage } from '@contract';
 import type { EngineHost } from './engineHost';
 import { RENDERER_CSP } from '../electron/security';
 
@@ -183,12 +183,12 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
         let id = 0;
         let response: ResponseMessage;
         try {
-          if (isBinary) throw new ContractError({ code: 'invalid-message', message: 'binary messages are not accepted on this channel' });
           let raw: unknown;
           try {
-            raw = JSON.parse(data.toString());
-          } catch {
-            throw new ContractError({ code: 'invalid-message', message: 'not JSON' });
+            const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+            raw = isBinary ? decodeWire(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)) : JSON.parse(bytes.toString('utf8'));
+          } catch (error) {
+            throw new ContractError({ code: 'invalid-message', message: isBinary ? `malformed binary frame: ${error instanceof Error ? error.message : String(error)}` : 'not JSON' });
           }
           const message = parseMessage(raw);
           if (message.type !== 'request') {
@@ -200,14 +200,14 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
         } catch (error) {
           response = { type: 'response', id, ok: false, error: toErrorShape(error) };
         }
-        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(response));
+        if (ws.readyState === ws.OPEN) ws.send(encodeWire(response));
       })();
     });
   });
 
   const unsubscribe = options.engine.onEvent((channel, payload) => {
-    const text = JSON.stringify({ type: 'event', channel, payload });
-    for (const ws of clients) if (ws.readyState === ws.OPEN) ws.send(text);
+    const frame = encodeWire({ type: 'event', channel, payload });
+    for (const ws of clients) if (ws.readyState === ws.OPEN) ws.send(frame);
   });
 
   await new Promise<void>((resolvePromise, reject) => {

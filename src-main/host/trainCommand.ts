@@ -2,36 +2,30 @@
  * `trainbench train SPEC`: headless training on the same engine the app uses. Progress goes
  * to stderr; with --json, stdout holds one JSON document describing every run.
  */
-import { XorJobRequest, type BackendName, type EventOf, type JobStatus } from '@contract';
+import type { BackendName, EpochSummary, EventOf, JobStatus, NonFiniteReport, RunFinal, Spec } from '@contract';
 import type { EngineHost } from './engineHost';
 import { parseArgs, intFlag, UsageError, type ParsedArgs } from './args';
+import { applyOverrides, dataRefFor, readSpecSource, validateSpec } from './specFiles';
 
-interface RunResult {
+export interface RunResult {
   seed: number;
+  runDir: string | null;
   status: JobStatus;
   error?: string;
-  epochs: { epoch: number; loss: number | null }[];
-  final: { loss: number | null };
+  epochs: { epoch: number; loss: number | null; metrics: { accuracy?: number | null }; valLoss?: number | null; valMetrics?: { accuracy?: number | null } }[];
+  final: RunFinal | null;
+  nonFinite: NonFiniteReport | null;
   findings: unknown[];
 }
 
-/** Applies `--set key=value` overrides to a plain request object; values are parsed as JSON when they can be. */
-function applySets(base: Record<string, unknown>, sets: string[]): Record<string, unknown> {
-  const result = { ...base };
-  for (const set of sets) {
-    const eq = set.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--set needs key=value, got "${set}"`);
-    const key = set.slice(0, eq);
-    const text = set.slice(eq + 1);
-    let value: unknown = text;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      // a bare string
-    }
-    result[key] = value;
-  }
-  return result;
+/** Wilson score interval for a success rate: sound for small N and rates near 0 or 1. */
+export function wilsonInterval(successes: number, n: number, z = 1.96): [number, number] {
+  if (n === 0) return [0, 1];
+  const p = successes / n;
+  const denominator = 1 + (z * z) / n;
+  const centre = (p + (z * z) / (2 * n)) / denominator;
+  const half = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / denominator;
+  return [Math.max(0, centre - half), Math.min(1, centre + half)];
 }
 
 export async function runTrainCommand(
@@ -40,65 +34,80 @@ export async function runTrainCommand(
   backendFlag: (args: ParsedArgs) => BackendName | undefined,
 ): Promise<number> {
   const args = parseArgs(argv, {
+    data: { value: true },
     repeat: { value: true },
     seed: { value: true },
     set: { value: true, repeat: true },
     backend: { value: true },
+    'runs-dir': { value: true },
     json: { value: false },
   });
-  const [spec, ...extra] = args.positional;
-  if (!spec) throw new UsageError('train needs a SPEC');
+  const [source, ...extra] = args.positional;
+  if (!source) throw new UsageError('train needs a SPEC: a spec file or a preset name');
   if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
-  if (spec !== 'xor') throw new UsageError(`unknown spec "${spec}": this build knows the preset "xor"`);
-  const repeat = intFlag(args, 'repeat', 1, 1, 1000);
-  const seed = intFlag(args, 'seed', 1, 0, 2 ** 31 - 1 - repeat);
-  const overrides = applySets({}, args.flags.get('set') ?? []);
+  const repeat = intFlag(args, 'repeat', 1, 1, 10_000);
+  const { raw, origin } = readSpecSource(source);
+  let overridden = applyOverrides(raw, args.flags.get('set') ?? []);
+  const data = args.flags.get('data')?.[0];
+  if (data) overridden = { ...(overridden as object), dataset: dataRefFor(data) };
+  const spec = validateSpec(overridden, origin);
+  const firstSeed = intFlag(args, 'seed', spec.training.seed, 0, 2 ** 31 - 1 - repeat);
+  const runsDir = args.flags.get('runs-dir')?.[0] ?? null;
   const json = args.flags.has('json');
 
   const host = createHost(backendFlag(args));
   try {
     const info = await host.start();
-    process.stderr.write(`training ${spec} on ${info.backend}, ${repeat} seed(s) from ${seed}\n`);
+    process.stderr.write(`training ${spec.name ?? source} on ${info.backend}: ${repeat} seed(s) from ${firstSeed}\n`);
     const runs: RunResult[] = [];
     for (let r = 0; r < repeat; r++) {
-      const parsed = XorJobRequest.safeParse({ ...overrides, seed: seed + r });
-      if (!parsed.success) {
-        const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-        throw new UsageError(`--set: ${problems}`);
-      }
-      runs.push(await trainOne(host, parsed.data));
+      const seeded: Spec = { ...spec, training: { ...spec.training, seed: firstSeed + r } };
+      runs.push(await trainOne(host, seeded, runsDir, repeat > 1));
     }
-    const document = {
-      backend: info.backend,
-      spec: { preset: spec, ...overrides },
-      runs,
-      summary: { repeat },
-    };
-    if (json) process.stdout.write(`${JSON.stringify(document)}\n`);
+    const judged = runs.filter((run) => run.final?.success !== null && run.final?.success !== undefined);
+    const successes = judged.filter((run) => run.final?.success === true).length;
+    const summary: Record<string, unknown> = { repeat };
+    if (spec.success) {
+      summary['successRate'] = judged.length > 0 ? successes / judged.length : null;
+      summary['successes'] = successes;
+      summary['confidence95'] = wilsonInterval(successes, judged.length);
+      process.stderr.write(`success: ${successes} of ${judged.length} seeds (${spec.success.metric} ${spec.success.op} ${spec.success.value})\n`);
+    }
+    if (json) process.stdout.write(`${JSON.stringify({ backend: info.backend, spec, runs, summary })}\n`);
+    // Runs that stopped on NaN count as finished: the finding is the result.
     return runs.every((run) => run.status === 'done' || run.status === 'stopped') ? 0 : 1;
   } finally {
     host.dispose();
   }
 }
 
-async function trainOne(host: EngineHost, request: XorJobRequest): Promise<RunResult> {
+async function trainOne(host: EngineHost, spec: Spec, runsDir: string | null, quiet: boolean): Promise<RunResult> {
   // Events can arrive before the response that names the job: keep them all, keyed by job.
-  const epochsByJob = new Map<string, RunResult['epochs']>();
+  const epochsByJob = new Map<string, EpochSummary[]>();
   const ended = new Map<string, EventOf<'train.status'>>();
-  let jobId: string | null = null;
+  const nonFinite = new Map<string, NonFiniteReport>();
   let crashed: string | null = null;
   let wake: () => void = () => undefined;
+  const seed = spec.training.seed;
+  // About 25 progress lines a run, whatever the epoch count.
+  const printEvery = Math.max(1, Math.ceil(spec.training.epochs / 25));
   const off = host.onEvent((channel, payload) => {
-    if (channel === 'train.progress') {
-      const event = payload as EventOf<'train.progress'>;
-      const list = epochsByJob.get(event.jobId) ?? [];
-      for (const point of event.points) {
-        list.push({ epoch: point.epoch, loss: point.loss });
-        if (point.epoch % 50 === 0 || point.epoch === event.epochs - 1) {
-          process.stderr.write(`  seed ${request.seed} epoch ${point.epoch + 1}/${event.epochs} loss ${point.loss ?? 'NaN'}\n`);
-        }
+    if (channel === 'train.update') {
+      const { jobId, epochs } = payload as EventOf<'train.update'>;
+      const list = epochsByJob.get(jobId) ?? [];
+      list.push(...epochs);
+      epochsByJob.set(jobId, list);
+      for (const summary of epochs) {
+        const last = summary.epoch === spec.training.epochs - 1;
+        if (!last && (quiet || summary.epoch % printEvery !== 0)) continue;
+        const acc = summary.accuracy !== null ? ` acc ${(summary.accuracy * 100).toFixed(1)}%` : '';
+        const val = summary.valLoss !== null ? ` val_loss ${summary.valLoss.toFixed(4)}${summary.valAccuracy !== null ? ` val_acc ${(summary.valAccuracy * 100).toFixed(1)}%` : ''}` : '';
+        process.stderr.write(`  seed ${seed} epoch ${summary.epoch + 1}/${spec.training.epochs} loss ${summary.loss?.toFixed(4) ?? 'NaN'}${acc}${val}\n`);
       }
-      epochsByJob.set(event.jobId, list);
+    } else if (channel === 'train.nonFinite') {
+      const report = payload as NonFiniteReport;
+      nonFinite.set(report.jobId, report);
+      process.stderr.write(`  seed ${seed}: ${report.kind} in the ${report.tensor}${report.layer ? ` of ${report.layer}` : ''} at step ${report.step} (epoch ${report.epoch + 1})\n`);
     } else if (channel === 'train.status') {
       const event = payload as EventOf<'train.status'>;
       if (event.status !== 'running' && event.status !== 'paused') ended.set(event.jobId, event);
@@ -109,8 +118,8 @@ async function trainOne(host: EngineHost, request: XorJobRequest): Promise<RunRe
     wake();
   });
   try {
-    jobId = ((await host.request('train.xor', request)) as { jobId: string }).jobId;
-    const id = jobId;
+    const job = await host.request('train.start', runsDir ? { spec, runsDir } : { spec });
+    const id = (job as { jobId: string }).jobId;
     const status = await new Promise<EventOf<'train.status'>>((resolve) => {
       wake = () => {
         const end = ended.get(id);
@@ -119,15 +128,16 @@ async function trainOne(host: EngineHost, request: XorJobRequest): Promise<RunRe
       };
       wake();
     });
-    const epochs = epochsByJob.get(id) ?? [];
-    const result: RunResult = {
-      seed: request.seed,
-      status: status.status,
-      epochs,
-      final: { loss: epochs.at(-1)?.loss ?? null },
-      findings: [],
-    };
+    const epochs = (epochsByJob.get(id) ?? []).map((e) => ({
+      epoch: e.epoch,
+      loss: e.loss,
+      metrics: e.accuracy !== null ? { accuracy: e.accuracy } : {},
+      ...(e.valLoss !== null ? { valLoss: e.valLoss, valMetrics: e.valAccuracy !== null ? { accuracy: e.valAccuracy } : {} } : {}),
+    }));
+    const runDir = (job as { runDir?: string }).runDir ?? null;
+    const result: RunResult = { seed, runDir, status: status.status, epochs, final: status.final ?? null, nonFinite: nonFinite.get(id) ?? null, findings: [] };
     if (status.error) result.error = status.error;
+    if (status.error) process.stderr.write(`  seed ${seed} failed: ${status.error}\n`);
     return result;
   } finally {
     off();

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ContractError, type EventOf } from '@contract';
 import type { EngineHost } from '../../src-main/host/engineHost';
 import { nextEvent, startHost } from '../support/engine';
+import { preset } from '../support/presets';
 
 let host: EngineHost | null = null;
 afterEach(() => {
@@ -12,10 +13,10 @@ afterEach(() => {
 async function runToEnd(h: EngineHost, epochs: number): Promise<{ losses: (number | null)[]; status: EventOf<'train.status'> }> {
   const losses: (number | null)[] = [];
   const off = h.onEvent((channel, payload) => {
-    if (channel === 'train.progress') for (const point of (payload as EventOf<'train.progress'>).points) losses.push(point.loss);
+    if (channel === 'train.update') for (const point of (payload as EventOf<'train.update'>).points) losses.push(point.loss);
   });
   const ended = nextEvent<EventOf<'train.status'>>(h, 'train.status', (e) => e.status === 'done' || e.status === 'failed');
-  await h.request('train.xor', { epochs, seed: 3 });
+  await h.request('train.start', { spec: preset('xor', { epochs, seed: 3 }) });
   const status = await ended;
   off();
   return { losses, status };
@@ -34,13 +35,13 @@ describe('engine process', () => {
     }
   });
 
-  it('trains XOR and streams one loss per epoch, falling', async () => {
+  it('trains the xor preset and streams one loss per step, falling', async () => {
     host = startHost();
     const { losses, status } = await runToEnd(host, 200);
     expect(status.status).toBe('done');
     expect(losses).toHaveLength(200);
     expect(losses.every((l) => l !== null && Number.isFinite(l))).toBe(true);
-    expect(losses.at(-1)!).toBeLessThan(losses[0]! / 10);
+    expect(losses.at(-1)!).toBeLessThan(losses[0]! / 5);
   });
 
   it('is reproducible for a seed', async () => {
@@ -52,17 +53,17 @@ describe('engine process', () => {
 
   it('runs one job at a time, pauses, resumes and stops', async () => {
     host = startHost();
-    const { jobId } = (await host.request('train.xor', { epochs: 100_000 })) as { jobId: string };
-    await nextEvent<EventOf<'train.progress'>>(host, 'train.progress', (e) => e.jobId === jobId && e.points.at(-1)!.epoch >= 5);
-    await expect(host.request('train.xor', {})).rejects.toMatchObject({ code: 'busy' });
+    const { jobId } = (await host.request('train.start', { spec: preset('xor', { epochs: 100_000 }) })) as { jobId: string };
+    await nextEvent<EventOf<'train.update'>>(host, 'train.update', (e) => e.jobId === jobId && (e.points.at(-1)?.epoch ?? 0) >= 5);
+    await expect(host.request('train.start', { spec: preset('xor') })).rejects.toMatchObject({ code: 'busy' });
     expect(await host.request('train.pause', { jobId })).toEqual({ status: 'paused' });
     let during = 0;
-    const off = host.onEvent((channel, payload) => void (channel === 'train.progress' && (during += (payload as EventOf<'train.progress'>).points.length)));
+    const off = host.onEvent((channel, payload) => void (channel === 'train.update' && (during += (payload as EventOf<'train.update'>).points.length)));
     await new Promise((r) => setTimeout(r, 300));
     off();
     expect(during).toBeLessThanOrEqual(1); // at most the epoch that was in flight
     expect(await host.request('train.resume', { jobId })).toEqual({ status: 'running' });
-    await nextEvent(host, 'train.progress', () => true);
+    await nextEvent(host, 'train.update', () => true);
     const stopped = nextEvent<EventOf<'train.status'>>(host, 'train.status', (e) => e.jobId === jobId && e.status === 'stopped');
     await host.request('train.stop', { jobId });
     await stopped;
@@ -72,7 +73,10 @@ describe('engine process', () => {
   it('refuses malformed requests without dying', async () => {
     host = startHost();
     await host.start();
-    await expect(host.request('train.xor', { epochs: 0 })).rejects.toBeInstanceOf(ContractError);
+    await expect(host.request('train.start', { spec: { ...preset('xor'), training: { epochs: 0 } } })).rejects.toBeInstanceOf(ContractError);
+    // Valid JSON, but not buildable: the error names the layer's field.
+    const unbuildable = { ...preset('xor'), model: { layers: [{ type: 'conv2d', filters: 2 }, { type: 'dense', units: 1 }] } };
+    await expect(host.request('train.start', { spec: unbuildable })).rejects.toMatchObject({ code: 'invalid-payload', issues: [{ path: 'spec.model.layers.0' }] });
     await expect(host.request('nope.nope', {})).rejects.toMatchObject({ code: 'unknown-channel' });
     expect((await host.request('engine.info', {})) as object).toHaveProperty('backend');
   });
@@ -80,8 +84,8 @@ describe('engine process', () => {
   it('survives an engine crash: pending requests fail, clients hear it, a new engine starts', async () => {
     host = startHost();
     const first = await host.start();
-    const { jobId } = (await host.request('train.xor', { epochs: 100_000 })) as { jobId: string };
-    await nextEvent(host, 'train.progress', (e: EventOf<'train.progress'>) => e.jobId === jobId);
+    const { jobId } = (await host.request('train.start', { spec: preset('xor', { epochs: 100_000 }) })) as { jobId: string };
+    await nextEvent(host, 'train.update', (e: EventOf<'train.update'>) => e.jobId === jobId);
     const crashed = nextEvent<EventOf<'engine.status'>>(host, 'engine.status', (e) => e.state === 'crashed');
     const ready = nextEvent<EventOf<'engine.status'>>(host, 'engine.status', (e) => e.state === 'ready');
     process.kill(first.pid, 'SIGKILL');
@@ -105,13 +109,13 @@ describe('event rate', () => {
     let events = 0;
     let points = 0;
     const off = host.onEvent((channel, payload) => {
-      if (channel !== 'train.progress') return;
+      if (channel !== 'train.update') return;
       events++;
-      points += (payload as EventOf<'train.progress'>).points.length;
+      points += (payload as EventOf<'train.update'>).points.length;
     });
     const started = Date.now();
     const ended = nextEvent<EventOf<'train.status'>>(host, 'train.status', (e) => e.status === 'done');
-    await host.request('train.xor', { epochs: 3000 });
+    await host.request('train.start', { spec: preset('xor', { epochs: 3000 }) });
     await ended;
     off();
     const seconds = (Date.now() - started) / 1000;

@@ -123,12 +123,12 @@ describe('serve', () => {
       expect(info).toMatchObject({ id: 1, ok: true, result: { backend: 'wasm' } });
       expect(await ask(ws, 'not json')).toMatchObject({ ok: false, error: { code: 'invalid-message' } });
       expect(await ask(ws, { type: 'request', id: 2, channel: 'engine.format', payload: {} })).toMatchObject({ id: 2, ok: false, error: { code: 'unknown-channel' } });
-      expect(await ask(ws, { type: 'request', id: 3, channel: 'train.xor', payload: { epochs: 'many' } })).toMatchObject({
+      expect(await ask(ws, { type: 'request', id: 3, channel: 'train.pause', payload: { jobId: 7 } })).toMatchObject({
         id: 3,
         ok: false,
-        error: { code: 'invalid-payload', issues: [{ path: 'epochs' }] },
+        error: { code: 'invalid-payload', issues: [{ path: 'jobId' }] },
       });
-      expect(await ask(ws, { type: 'event', channel: 'train.progress', payload: {} })).toMatchObject({ ok: false, error: { code: 'invalid-message' } });
+      expect(await ask(ws, { type: 'event', channel: 'train.update', payload: {} })).toMatchObject({ ok: false, error: { code: 'invalid-message' } });
       // Still healthy afterwards.
       expect(await ask(ws, { type: 'request', id: 4, channel: 'engine.info', payload: {} })).toMatchObject({ id: 4, ok: true });
     } finally {

@@ -26,7 +26,7 @@ describe('contract', () => {
     for (const channel of all) expect(channel).toMatch(/^[a-z]+\.[a-zA-Z]+$/);
     expect(new Set(requestChannels).size).toBe(requestChannels.length);
     expect(requestChannels).toContain('engine.info');
-    expect(eventChannels).toContain('train.progress');
+    expect(eventChannels).toContain('train.update');
   });
 
   it('refuses an unknown channel with a typed error', () => {
@@ -40,21 +40,25 @@ describe('contract', () => {
   });
 
   it('names the field path of an invalid payload', () => {
-    const error = thrown(() => parseRequest('train.xor', { epochs: -3, learningRate: 'fast' }));
+    const error = thrown(() =>
+      parseRequest('train.start', { spec: { version: 1, dataset: { kind: 'builtin', name: 'abs' }, model: { layers: [{ type: 'dense', units: -3 }] }, training: { epochs: 'many' } } }),
+    );
     expect(error.code).toBe('invalid-payload');
     const paths = error.issues?.map((i) => i.path);
-    expect(paths).toEqual(expect.arrayContaining(['epochs', 'learningRate']));
-    expect(error.message).toMatch(/^train\.xor request: /);
+    expect(paths).toEqual(expect.arrayContaining(['spec.model.layers.0.units', 'spec.training.epochs']));
+    expect(error.message).toMatch(/^train\.start request: /);
   });
 
   it('refuses unknown fields instead of ignoring them', () => {
-    const error = thrown(() => parseRequest('train.xor', { epochs: 10, evil: true }));
+    const error = thrown(() => parseRequest('train.pause', { jobId: 'job-1', evil: true }));
     expect(error.code).toBe('invalid-payload');
     expect(error.message).toContain('evil');
   });
 
   it('fills defaults and keeps given values', () => {
-    expect(parseRequest('train.xor', { epochs: 7 })).toEqual({ hiddenUnits: 4, epochs: 7, learningRate: 0.1, seed: 1 });
+    const parsed = parseRequest('train.start', { spec: { version: 1, dataset: { kind: 'builtin', name: 'abs' }, model: { layers: [{ type: 'dense', units: 1 }] } } });
+    expect(parsed.spec.model.layers[0]).toEqual({ type: 'dense', units: 1, activation: 'linear', alpha: 0.01, useBias: true, kernelInitializer: 'glorotUniform', biasInitializer: 'zeros' });
+    expect(parsed.spec.training).toMatchObject({ epochs: 10, batchSize: 32, seed: 1, validationSplit: 0 });
     expect(parseRequest('engine.info', undefined)).toEqual({});
   });
 
@@ -70,9 +74,14 @@ describe('contract', () => {
 
   it('validates responses and events on arrival', () => {
     expect(thrown(() => parseResponse('engine.info', { backend: 'wasm' })).code).toBe('invalid-response');
-    expect(thrown(() => parseEvent('train.progress', { jobId: 'j', epochs: 1, points: [{ epoch: -1, loss: 0, time: 0 }] })).code).toBe('invalid-payload');
-    expect(thrown(() => parseEvent('train.progress', { jobId: 'j', epochs: 1, points: [] })).code).toBe('invalid-payload');
-    expect(parseEvent('train.progress', { jobId: 'j', epochs: 1, points: [{ epoch: 0, loss: null, time: 1 }] })).toMatchObject({ points: [{ loss: null }] });
+    const point = { step: 0, epoch: 0, loss: null, accuracy: null, gradNorm: 1, layerGradNorms: [1], layerWeightNorms: [2], layerUpdateRatios: [null], time: 1 };
+    const update = { jobId: 'j', points: [point], epochs: [], probe: null };
+    expect(thrown(() => parseEvent('train.update', { ...update, points: [{ ...point, step: -1 }] })).code).toBe('invalid-payload');
+    expect(thrown(() => parseEvent('train.update', { ...update, probe: undefined })).code).toBe('invalid-payload');
+    expect(parseEvent('train.update', update)).toMatchObject({ points: [{ loss: null }] });
+    const probeLayer = { index: 0, name: 'dense_1', activation: 'relu', units: 2, active: new Float32Array(2), saturated: new Float32Array(2), mean: new Float32Array(2), std: new Float32Array(2), nonFinite: 0 };
+    expect(parseEvent('train.update', { ...update, probe: { step: 1, epoch: 0, layers: [probeLayer] } }).probe!.layers[0]!.active).toBeInstanceOf(Float32Array);
+    expect(thrown(() => parseEvent('train.update', { ...update, probe: { step: 1, epoch: 0, layers: [{ ...probeLayer, active: [0, 1] }] } })).code).toBe('invalid-payload');
   });
 
   it('turns anything thrown into a shape that crosses a boundary', () => {

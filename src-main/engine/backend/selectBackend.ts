@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendAvailability, BackendName } from '@contract';
+import { registerWasmGradientKernels } from './wasmGradients';
 
 const nodeRequire = createRequire(__filename);
 
@@ -48,6 +49,7 @@ async function tryLoad(rung: (typeof LADDER)[number]): Promise<string | null> {
     }
     if (rung.name === 'wasm') {
       nodeRequire('@tensorflow/tfjs-backend-wasm');
+      registerWasmGradientKernels(tf);
       return null;
     }
     return null;

@@ -5,6 +5,8 @@
  */
 import {
   ContractError,
+  decodeWire,
+  encodeWire,
   parseEvent,
   parseMessage,
   parseResponse,
@@ -45,6 +47,7 @@ export class WsBridge implements Bridge {
     if (this.opened) return this.opened;
     this.opened = new Promise<void>((resolve, reject) => {
       const socket = new WebSocket(this.url);
+      socket.binaryType = 'arraybuffer';
       this.socket = socket;
       socket.onopen = () => {
         this.retryMs = 500;
@@ -73,10 +76,10 @@ export class WsBridge implements Bridge {
   }
 
   private receive(data: unknown): void {
-    if (typeof data !== 'string') return;
+    if (typeof data !== 'string' && !(data instanceof ArrayBuffer)) return;
     let message;
     try {
-      message = parseMessage(JSON.parse(data));
+      message = parseMessage(decodeWire(data));
     } catch (error) {
       console.warn('trainbench: refused a message from serve', error);
       return;
@@ -114,7 +117,7 @@ export class WsBridge implements Bridge {
     const id = this.nextId++;
     return new Promise<ResponseOf<C>>((resolve, reject) => {
       this.pending.set(id, { channel, resolve: resolve as (value: unknown) => void, reject });
-      socket.send(JSON.stringify({ type: 'request', id, channel, payload }));
+      socket.send(encodeWire({ type: 'request', id, channel, payload }));
     });
   }
 

@@ -1,53 +1,67 @@
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef, triggerRef } from 'vue';
-import type { EventOf, JobStatus, XorJobRequest } from '@contract';
+import type { EpochSummary, EventOf, JobInfo, JobStatus, NonFiniteReport, ProbeResult, RunFinal, Spec, StepPoint } from '@contract';
 import { useBridge } from '../bridge';
 
-export interface LossPoint {
-  epoch: number;
-  loss: number | null;
-}
-
-/** The training job the Train screen drives: its settings, status and live loss curve. */
+/** The training job the Train screen drives: its status and its live measurements. */
 export const useTrainingStore = defineStore('training', () => {
   const bridge = useBridge();
-  const jobId = ref<string | null>(null);
-  const status = ref<JobStatus | 'idle'>('idle');
+  const job = shallowRef<JobInfo | null>(null);
+  const status = ref<JobStatus | 'idle' | 'starting'>('idle');
   const error = ref<string | null>(null);
-  const epochs = ref(0);
-  // Points are appended in place; a shallowRef with triggerRef avoids a deep proxy on every point.
-  const points = shallowRef<LossPoint[]>([]);
-  /** Bumped on every append, so that views holding the same array know to redraw. */
+  // Appended in place: shallowRefs with a revision counter, never a deep proxy per point.
+  const steps = shallowRef<StepPoint[]>([]);
+  const epochs = shallowRef<EpochSummary[]>([]);
   const revision = ref(0);
-  const settings = ref<XorJobRequest>({ hiddenUnits: 4, epochs: 300, learningRate: 0.1, seed: 1 });
+  const probe = shallowRef<ProbeResult | null>(null);
+  const nonFinite = shallowRef<NonFiniteReport | null>(null);
+  const final = shallowRef<RunFinal | null>(null);
 
-  const lastLoss = computed(() => points.value.at(-1)?.loss ?? null);
-  const active = computed(() => status.value === 'running' || status.value === 'paused');
+  const jobId = computed(() => job.value?.jobId ?? null);
+  const active = computed(() => status.value === 'running' || status.value === 'paused' || status.value === 'starting');
+  const lastLoss = computed(() => {
+    void revision.value;
+    return steps.value.at(-1)?.loss ?? null;
+  });
 
-  // The engine may report a job's first epoch before the response that names the job arrives.
-  let starting = false;
-  const early: EventOf<'train.progress'>[] = [];
-  const earlyStatus: EventOf<'train.status'>[] = [];
+  // The engine may report a job's first steps before the response that names the job arrives.
+  let pendingEvents: { channel: string; payload: { jobId: string } }[] = [];
+  const ours = (channel: string, payload: { jobId: string }): boolean => {
+    if (payload.jobId === jobId.value) return true;
+    if (status.value === 'starting') pendingEvents.push({ channel, payload });
+    return false;
+  };
 
-  function append(event: EventOf<'train.progress'>): void {
-    for (const point of event.points) points.value.push({ epoch: point.epoch, loss: point.loss });
-    epochs.value = event.epochs;
-    revision.value++;
-    triggerRef(points);
+  function apply(channel: string, payload: unknown): void {
+    switch (channel) {
+      case 'train.update': {
+        const update = payload as EventOf<'train.update'>;
+        for (const point of update.points) steps.value.push(point);
+        for (const summary of update.epochs) epochs.value.push(summary);
+        if (update.probe) probe.value = update.probe;
+        revision.value++;
+        triggerRef(steps);
+        triggerRef(epochs);
+        break;
+      }
+      case 'train.nonFinite':
+        nonFinite.value = payload as NonFiniteReport;
+        break;
+      case 'train.status': {
+        const event = payload as EventOf<'train.status'>;
+        status.value = event.status;
+        if (event.error) error.value = event.error;
+        if (event.final) final.value = event.final;
+        break;
+      }
+    }
   }
 
-  bridge.on('train.progress', (event: EventOf<'train.progress'>) => {
-    if (event.jobId === jobId.value) append(event);
-    else if (starting) early.push(event);
-  });
-  function applyStatus(event: EventOf<'train.status'>): void {
-    status.value = event.status;
-    if (event.error) error.value = event.error;
+  for (const channel of ['train.update', 'train.nonFinite', 'train.status'] as const) {
+    bridge.on(channel, (payload) => {
+      if (ours(channel, payload)) apply(channel, payload);
+    });
   }
-  bridge.on('train.status', (event) => {
-    if (event.jobId === jobId.value) applyStatus(event);
-    else if (starting) earlyStatus.push(event);
-  });
   bridge.on('engine.status', (event) => {
     if (event.state === 'crashed' && active.value) {
       status.value = 'failed';
@@ -55,26 +69,27 @@ export const useTrainingStore = defineStore('training', () => {
     }
   });
 
-  async function start(): Promise<void> {
+  async function start(spec: Spec): Promise<void> {
     error.value = null;
-    points.value = [];
+    steps.value = [];
+    epochs.value = [];
+    probe.value = null;
+    nonFinite.value = null;
+    final.value = null;
+    job.value = null;
     revision.value++;
-    jobId.value = null;
-    early.length = 0;
-    starting = true;
+    pendingEvents = [];
+    status.value = 'starting';
     try {
-      status.value = 'running';
-      const response = await bridge.request('train.xor', { ...settings.value });
-      jobId.value = response.jobId;
-      for (const event of early) if (event.jobId === response.jobId) append(event);
-      for (const event of earlyStatus) if (event.jobId === response.jobId) applyStatus(event);
+      const info = await bridge.request('train.start', { spec });
+      job.value = info;
+      if (status.value === 'starting') status.value = 'running';
+      for (const event of pendingEvents) if (event.payload.jobId === info.jobId) apply(event.channel, event.payload);
     } catch (e) {
       status.value = 'failed';
       error.value = e instanceof Error ? e.message : String(e);
     } finally {
-      starting = false;
-      early.length = 0;
-      earlyStatus.length = 0;
+      pendingEvents = [];
     }
   }
 
@@ -90,13 +105,16 @@ export const useTrainingStore = defineStore('training', () => {
   }
 
   return {
+    job,
     jobId,
     status,
     error,
+    steps,
     epochs,
-    points,
     revision,
-    settings,
+    probe,
+    nonFinite,
+    final,
     lastLoss,
     active,
     start,

@@ -1,0 +1,123 @@
+/**
+ * Writes a run as it trains, readable without the app: run.json (rewritten atomically on
+ * every status change), metrics.jsonl and findings.jsonl (appended, in order), snapshots as
+ * safetensors (written to a temporary name, then renamed: whole or absent).
+ */
+import { mkdirSync, renameSync, writeFileSync, appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { JobInfo, JobStatus, RunFinal, Snapshot, Spec } from '@contract';
+import { encodeSafetensors } from './safetensors';
+
+export interface RunRecord {
+  id: string;
+  name: string;
+  spec: Spec;
+  seed: number;
+  backend: string;
+  versions: Record<string, string>;
+  status: JobStatus | 'interrupted';
+  startedAt: string;
+  endedAt: string | null;
+  job: JobInfo | null;
+  final: RunFinal | null;
+  error: string | null;
+}
+
+function writeAtomic(path: string, data: string | Uint8Array): void {
+  const temporary = `${path}.tmp-${process.pid}`;
+  writeFileSync(temporary, data);
+  renameSync(temporary, path);
+}
+
+export class RunWriter {
+  readonly dir: string;
+  private readonly record: RunRecord;
+  private failed: string | null = null;
+
+  constructor(runsDir: string, spec: Spec, backend: string, versions: Record<string, string>) {
+    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+    const base = `${stamp}-${(spec.name ?? 'run').replace(/[^A-Za-z0-9_-]/g, '_')}-s${spec.training.seed}`;
+    let dir = join(runsDir, base);
+    for (let n = 2; ; n++) {
+      try {
+        mkdirSync(runsDir, { recursive: true });
+        mkdirSync(dir);
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new Error(`cannot create the run folder ${dir}: ${(error as Error).message}`);
+        dir = join(runsDir, `${base}-${n}`);
+      }
+    }
+    mkdirSync(join(dir, 'snapshots'));
+    this.dir = dir;
+    this.record = {
+      id: base,
+      name: spec.name ?? 'run',
+      spec,
+      seed: spec.training.seed,
+      backend,
+      versions,
+      status: 'running',
+      startedAt: new Date().toISOString(),
+      endedAt: null,
+      job: null,
+      final: null,
+      error: null,
+    };
+    this.writeRecord();
+    writeFileSync(join(dir, 'metrics.jsonl'), '');
+    writeFileSync(join(dir, 'findings.jsonl'), '');
+  }
+
+  /** The first write error, if any: a full or read-only disk stops training, never silently. */
+  get error(): string | null {
+    return this.failed;
+  }
+
+  private guard(what: string, action: () => void): void {
+    if (this.failed) return;
+    try {
+      action();
+    } catch (error) {
+      this.failed = `${what} in ${this.dir}: ${(error as Error).message}`;
+    }
+  }
+
+  private writeRecord(): void {
+    writeAtomic(join(this.dir, 'run.json'), `${JSON.stringify(this.record, null, 2)}\n`);
+  }
+
+  setJob(job: JobInfo): void {
+    this.record.job = job;
+    this.guard('writing run.json', () => this.writeRecord());
+  }
+
+  /** Appends records as JSON lines, in one write so that a crash tears at most the last line. */
+  appendMetrics(records: unknown[]): void {
+    if (records.length === 0) return;
+    this.guard('appending to metrics.jsonl', () => appendFileSync(join(this.dir, 'metrics.jsonl'), records.map((r) => `${JSON.stringify(r)}\n`).join('')));
+  }
+
+  appendFinding(finding: unknown): void {
+    this.guard('appending to findings.jsonl', () => appendFileSync(join(this.dir, 'findings.jsonl'), `${JSON.stringify(finding)}\n`));
+  }
+
+  writeSnapshot(snapshot: Snapshot): void {
+    const name = `step-${String(snapshot.step).padStart(8, '0')}.safetensors`;
+    const tensors = snapshot.tensors.map((t) => ({ name: `${t.layer}/${t.role}`, shape: t.shape, data: t.data }));
+    const bytes = encodeSafetensors(tensors, { step: String(snapshot.step), epoch: String(snapshot.epoch) });
+    this.guard(`writing snapshots/${name}`, () => writeAtomic(join(this.dir, 'snapshots', name), bytes));
+  }
+
+  finish(status: JobStatus, final: RunFinal | null, error: string | null): void {
+    this.record.status = status;
+    this.record.final = final;
+    this.record.error = error ?? this.failed;
+    this.record.endedAt = new Date().toISOString();
+    try {
+      this.writeRecord();
+    } catch {
+      // The disk is gone; what was written before stays as it was.
+    }
+  }
+}

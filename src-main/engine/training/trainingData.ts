@@ -1,0 +1,59 @@
+/**
+ * What the trainer needs of a dataset: shapes, and float32 batches made on demand from the
+ * stored (often u8) samples. Datasets of every source are adapted to this.
+ */
+export interface TrainingData {
+  name: string;
+  inputShape: number[];
+  task: 'classification' | 'regression';
+  /** Classes (classification) or target width (regression). */
+  outputs: number;
+  classNames?: string[];
+  train: SampleSet;
+  /** Held out by the dataset itself (e.g. MNIST's t10k); validation uses it when no split is set. */
+  test?: SampleSet;
+}
+
+export interface SampleSet {
+  count: number;
+  /**
+   * Writes the samples at `indices` into `x` (float32, normalised as the dataset says,
+   * count × product(inputShape)) and their targets into `y` (class indices, or count ×
+   * outputs regression targets).
+   */
+  fill(indices: ArrayLike<number>, x: Float32Array, y: Int32Array | Float32Array): void;
+}
+
+/** Deterministic PRNG (mulberry32): shuffling and splits depend on the seed only. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+export function shuffleInPlace(values: Int32Array, random: () => number): Int32Array {
+  for (let i = values.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    const t = values[i]!;
+    values[i] = values[j]!;
+    values[j] = t;
+  }
+  return values;
+}
+
+/** A view of some samples of a set, by index. */
+export function subset(set: SampleSet, indices: Int32Array): SampleSet {
+  return {
+    count: indices.length,
+    fill(picked, x, y) {
+      const mapped = new Int32Array(picked.length);
+      for (let i = 0; i < picked.length; i++) mapped[i] = indices[picked[i]!]!;
+      set.fill(mapped, x, y);
+    },
+  };
+}

@@ -1,0 +1,89 @@
+/**
+ * Finding and reading specs: a preset name (resources/presets/NAME.json) or a JSON file,
+ * overridden field by field with `--set path=value`. Errors name the file or field.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { presetNames, presetsDir } from '../engine/presets';
+import { basename, extname, join, resolve } from 'node:path';
+import { parseSpec, type Spec, type SpecIssue } from '@contract';
+
+export class SpecFileError extends Error {
+  constructor(
+    message: string,
+    readonly issues: SpecIssue[] = [],
+  ) {
+    super(message);
+  }
+}
+
+/** Reads SPEC (a file path or a preset name) as raw JSON. */
+export function readSpecSource(source: string): { raw: unknown; origin: string } {
+  const asFile = resolve(source);
+  let path: string;
+  if (existsSync(asFile) && statSync(asFile).isFile()) path = asFile;
+  else if (!source.includes('/') && !source.includes('\\') && extname(source) === '' && presetNames().includes(source)) path = join(presetsDir(), `${source}.json`);
+  else throw new SpecFileError(`${source}: no such file, and not a preset (presets: ${presetNames().join(', ')})`);
+  const text = readFileSync(path, 'utf8');
+  try {
+    return { raw: JSON.parse(text) as unknown, origin: path };
+  } catch (error) {
+    throw new SpecFileError(`${basename(path)}: not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+  }
+}
+
+/** Parses `value` as JSON where it is JSON (numbers, booleans, objects), else keeps the string. */
+function parseValue(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+/** Applies `path=value` overrides to a copy of a raw spec. Array indices are numbers in the path. */
+export function applyOverrides(raw: unknown, sets: string[]): unknown {
+  const copy = structuredClone(raw) as Record<string, unknown>;
+  for (const set of sets) {
+    const eq = set.indexOf('=');
+    if (eq <= 0) throw new SpecFileError(`--set needs path=value, got "${set}"`);
+    const path = set.slice(0, eq).split('.');
+    const value = parseValue(set.slice(eq + 1));
+    let node: unknown = copy;
+    for (let i = 0; i < path.length - 1; i++) {
+      const key = path[i]!;
+      if (key === '__proto__' || key === 'constructor' || key === 'prototype') throw new SpecFileError(`--set ${set}: "${key}" is not a field`);
+      const next = (node as Record<string, unknown>)[key];
+      if (next === undefined) {
+        (node as Record<string, unknown>)[key] = /^\d+$/.test(path[i + 1]!) ? [] : {};
+      } else if (typeof next !== 'object' || next === null) {
+        throw new SpecFileError(`--set ${set}: ${path.slice(0, i + 1).join('.')} is a ${typeof next}, not an object`);
+      }
+      node = (node as Record<string, unknown>)[key];
+    }
+    const last = path[path.length - 1]!;
+    if (last === '__proto__' || last === 'constructor' || last === 'prototype') throw new SpecFileError(`--set ${set}: "${last}" is not a field`);
+    (node as Record<string, unknown>)[last] = value;
+  }
+  return copy;
+}
+
+/** Validates a raw spec; throws SpecFileError listing every problem with its field path. */
+export function validateSpec(raw: unknown, origin: string): Spec {
+  const result = parseSpec(raw);
+  if (result.spec) return result.spec;
+  const lines = result.issues.map((i) => `  ${i.path}: ${i.message}`).join('\n');
+  throw new SpecFileError(`${basename(origin)}: the spec is not valid:\n${lines}`, result.issues);
+}
+
+/** A dataset reference for `--data PATH`: an IDX folder, a CSV file, an image folder, or IDX files. */
+export function dataRefFor(path: string): Spec['dataset'] {
+  const full = resolve(path);
+  if (!existsSync(full)) throw new SpecFileError(`--data ${path}: no such file or folder`);
+  if (statSync(full).isDirectory()) {
+    const names = readdirSync(full);
+    const idx = names.some((n) => /-idx\d-ubyte(\.gz)?$|\.idx\d-ubyte(\.gz)?$/.test(n));
+    return idx ? { kind: 'idx', path: full } : { kind: 'images', path: full, size: [28, 28], channels: 1 };
+  }
+  if (/\.csv$/i.test(full)) return { kind: 'csv', path: full };
+  return { kind: 'idx', path: full };
+}
