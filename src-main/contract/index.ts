@@ -168,6 +168,31 @@ export const NonFiniteReport = z.object({
 });
 export type NonFiniteReport = z.infer<typeof NonFiniteReport>;
 
+export const LayerShapeInfo = z.object({
+  index: z.number().int().nonnegative(),
+  type: z.string(),
+  name: z.string(),
+  inputShape: z.array(z.number().int()),
+  outputShape: z.array(z.number().int()),
+  params: z.number().int().nonnegative(),
+  trainableParams: z.number().int().nonnegative(),
+  macs: z.number().nonnegative(),
+});
+
+export const SpecCheck = z.object({
+  /** What the dataset gave, or null when it could not be loaded (then `dataError` says why). */
+  data: z.object({ name: z.string(), inputShape: z.array(z.number().int()), task: z.enum(['classification', 'regression']), outputs: z.number().int() }).nullable(),
+  dataError: z.string().nullable(),
+  layers: z.array(LayerShapeInfo),
+  issues: z.array(z.object({ path: z.string(), message: z.string() })),
+  totalParams: z.number().int().nonnegative(),
+  trainableParams: z.number().int().nonnegative(),
+  flopsPerSample: z.number().nonnegative(),
+  activationBytesPerSample: z.number().nonnegative(),
+  outputShape: z.array(z.number().int()).nullable(),
+});
+export type SpecCheck = z.infer<typeof SpecCheck>;
+
 export const RunFinal = z.object({
   steps: z.number().int().nonnegative(),
   epochs: z.number().int().nonnegative(),
@@ -190,6 +215,11 @@ export const requests = {
   /** Handled by the host, not the engine: starts a new engine (after a crash, or to change backend). */
   'engine.restart': { request: z.object({ backend: BackendName.optional() }).strict(), response: EngineInfo },
   'presets.list': { request: Empty, response: z.array(z.object({ name: z.string(), spec: Spec })) },
+  /**
+   * Checks a spec against its dataset without training: every layer's shape and parameter
+   * count, and every problem with its field path. The Model screen calls it on every edit.
+   */
+  'spec.check': { request: z.object({ spec: Spec }).strict(), response: SpecCheck },
   /** Starts training a spec; refused with the field paths of every problem when it cannot be built. */
   'train.start': {
     request: z.object({ spec: Spec, /** Where to write the run folder; none: not written. */ runsDir: z.string().min(1).max(4096).optional() }).strict(),

@@ -3,7 +3,7 @@
  * tests can drive it in-process. One training job at a time.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ContractError, type BackendName, type EngineInfo, type Snapshot, type Spec } from '@contract';
+import { ContractError, inferShapes, type BackendName, type EngineInfo, type Snapshot, type Spec } from '@contract';
 import type { Emit, Handlers } from './dispatcher';
 import { selectBackend, type BackendChoice } from './backend/selectBackend';
 import { Trainer, SpecError } from './training/trainer';
@@ -61,6 +61,27 @@ export async function createEngine(options: EngineOptions, emit: Emit): Promise<
   const handlers: Handlers = {
     'engine.info': () => info(),
     'presets.list': () => loadPresets(),
+    'spec.check': async ({ spec }) => {
+      let data: TrainingData | null = null;
+      let dataError: string | null = null;
+      try {
+        data = await options.resolveData(spec);
+      } catch (error) {
+        dataError = error instanceof Error ? error.message : String(error);
+      }
+      const report = inferShapes(spec, data ? { inputShape: data.inputShape, task: data.task, outputs: data.outputs } : undefined);
+      return {
+        data: data ? { name: data.name, inputShape: data.inputShape, task: data.task, outputs: data.outputs } : null,
+        dataError,
+        layers: report.layers,
+        issues: report.issues,
+        totalParams: report.totalParams,
+        trainableParams: report.trainableParams,
+        flopsPerSample: report.flopsPerSample,
+        activationBytesPerSample: report.activationBytesPerSample,
+        outputShape: report.outputShape,
+      };
+    },
     'train.start': async ({ spec, runsDir }) => {
       if (active()) throw new ContractError({ code: 'busy', message: `job ${job!.jobId} is still ${job!.status}: stop it before starting another` });
       const data = await options.resolveData(spec);
