@@ -128,10 +128,33 @@ export const ProbeLayer = z.object({
 });
 export type ProbeLayer = z.infer<typeof ProbeLayer>;
 
+/**
+ * For networks with a 2-D input: the network's output and the first layer's units over a
+ * size × size grid of the input plane (row-major, y from max to min, x from min to max), as
+ * TensorFlow Playground draws them.
+ */
+export const Surface = z.object({
+  size: z.number().int().positive(),
+  /** [xmin, xmax, ymin, ymax] of the grid. */
+  extent: z.tuple([z.number(), z.number(), z.number(), z.number()]),
+  outputs: z.number().int().positive(),
+  /** size² × outputs values. */
+  output: F32,
+  unitsLayer: z.string().nullable(),
+  units: z.number().int().nonnegative(),
+  /** size² × units values of the first layer with weights, after its activation. */
+  unitOutput: F32,
+  /** That layer's kernel [2, units] and bias [units]: each unit's hinge line is w·x + b = 0. */
+  kernel: F32,
+  bias: F32,
+});
+export type Surface = z.infer<typeof Surface>;
+
 export const ProbeResult = z.object({
   step: z.number().int().nonnegative(),
   epoch: z.number().int().nonnegative(),
   layers: z.array(ProbeLayer),
+  surface: Surface.nullable(),
 });
 export type ProbeResult = z.infer<typeof ProbeResult>;
 

@@ -103,7 +103,7 @@ export async function createEngine(options: EngineOptions, emit: Emit): Promise<
         trainer = new Trainer(jobId, spec, data, choice.backend, {
           onStep: (point) => updates.step(point),
           onEpoch: (summary) => updates.epoch(summary),
-          onProbe: (step, epoch, layers) => updates.probed({ step, epoch, layers }),
+          onProbe: (step, epoch, layers, surface) => updates.probed({ step, epoch, layers, surface }),
           onSnapshot: (snapshot) => {
             updates.flush();
             lastSnapshot = snapshot;

@@ -80,8 +80,8 @@ describe('contract', () => {
     expect(thrown(() => parseEvent('train.update', { ...update, probe: undefined })).code).toBe('invalid-payload');
     expect(parseEvent('train.update', update)).toMatchObject({ points: [{ loss: null }] });
     const probeLayer = { index: 0, name: 'dense_1', activation: 'relu', units: 2, active: new Float32Array(2), saturated: new Float32Array(2), mean: new Float32Array(2), std: new Float32Array(2), nonFinite: 0 };
-    expect(parseEvent('train.update', { ...update, probe: { step: 1, epoch: 0, layers: [probeLayer] } }).probe!.layers[0]!.active).toBeInstanceOf(Float32Array);
-    expect(thrown(() => parseEvent('train.update', { ...update, probe: { step: 1, epoch: 0, layers: [{ ...probeLayer, active: [0, 1] }] } })).code).toBe('invalid-payload');
+    expect(parseEvent('train.update', { ...update, probe: { step: 1, epoch: 0, layers: [probeLayer], surface: null } }).probe!.layers[0]!.active).toBeInstanceOf(Float32Array);
+    expect(thrown(() => parseEvent('train.update', { ...update, probe: { step: 1, epoch: 0, layers: [{ ...probeLayer, active: [0, 1] }], surface: null } })).code).toBe('invalid-payload');
   });
 
   it('turns anything thrown into a shape that crosses a boundary', () => {

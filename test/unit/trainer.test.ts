@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Spec, type NonFiniteReport, type ProbeLayer, type RunFinal, type Snapshot, type SpecInput, type StepPoint, type EpochSummary, type JobStatus } from '@contract';
+import { Spec, type Surface, type NonFiniteReport, type ProbeLayer, type RunFinal, type Snapshot, type SpecInput, type StepPoint, type EpochSummary, type JobStatus } from '@contract';
 import { Trainer, SpecError } from '../../src-main/engine/training/trainer';
 import type { TrainingData } from '../../src-main/engine/training/trainingData';
 import { absData, imageData } from '../support/data';
@@ -17,6 +17,7 @@ interface Recorded {
   steps: StepPoint[];
   epochs: EpochSummary[];
   probes: ProbeLayer[][];
+  surfaces: Surface[];
   snapshots: Snapshot[];
   nonFinite: NonFiniteReport[];
   statuses: { status: JobStatus; final?: RunFinal; error?: string }[];
@@ -24,11 +25,14 @@ interface Recorded {
 
 async function train(input: SpecInput, data: TrainingData): Promise<Recorded> {
   const spec = Spec.parse(input);
-  const r: Recorded = { steps: [], epochs: [], probes: [], snapshots: [], nonFinite: [], statuses: [] };
+  const r: Recorded = { steps: [], epochs: [], probes: [], surfaces: [], snapshots: [], nonFinite: [], statuses: [] };
   const trainer = new Trainer('job-t', spec, data, 'wasm', {
     onStep: (point) => r.steps.push(point),
     onEpoch: (summary) => r.epochs.push(summary),
-    onProbe: (_s, _e, layers) => r.probes.push(layers),
+    onProbe: (_s, _e, layers, surface) => {
+      r.probes.push(layers);
+      if (surface) r.surfaces.push(surface);
+    },
     onSnapshot: (s) => r.snapshots.push(s),
     onNonFinite: (report) => r.nonFinite.push(report),
     onStatus: (status, final, error) => r.statuses.push({ status, final, error }),
@@ -62,6 +66,15 @@ describe('trainer', () => {
     for (const f of probe[0]!.active) expect(f).toBeGreaterThanOrEqual(0);
     expect(r.snapshots.at(-1)!.tensors.map((t) => t.role)).toEqual(['kernel', 'bias', 'kernel', 'bias', 'activation', 'activation']);
     expect(r.statuses.at(-1)!.final!.samplesPerSecond).toBeGreaterThan(0);
+    // 2-D input: the output over the plane and each first-layer unit, as in TensorFlow Playground.
+    const surface = r.surfaces.at(-1)!;
+    expect(surface.output).toHaveLength(41 * 41);
+    expect(surface.unitOutput).toHaveLength(41 * 41 * 8);
+    expect(surface.kernel).toHaveLength(16);
+    // The centre of the grid is (0, 0), where |x+iy| is 0: the fitted output is small there.
+    const centre = surface.output[20 * 41 + 20]!;
+    const corner = surface.output[0]!;
+    expect(corner).toBeGreaterThan(centre);
   });
 
   it('gives the same loss sequence, bit for bit, for the same spec and seed', async () => {

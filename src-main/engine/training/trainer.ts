@@ -18,6 +18,7 @@ import type {
   Snapshot,
   Spec,
   StepPoint,
+  Surface,
 } from '@contract';
 import { inferShapes, type ShapeReport } from '@contract/specShapes';
 import { Network, type NetLayer } from './network';
@@ -30,7 +31,7 @@ export interface TrainerEvents {
   /** Every step, synchronously: callers batch for clients, detectors see every point. */
   onStep(point: StepPoint): void;
   onEpoch(summary: EpochSummary): void;
-  onProbe(step: number, epoch: number, layers: ProbeLayer[]): void;
+  onProbe(step: number, epoch: number, layers: ProbeLayer[], surface: Surface | null): void;
   onSnapshot(snapshot: Snapshot): void;
   onNonFinite(report: NonFiniteReport): void;
   onStatus(status: JobStatus, final?: RunFinal, error?: string): void;
@@ -449,7 +450,54 @@ export class Trainer {
       at += 1;
       result.push({ index: layer.index, name: layer.name, activation: layer.activation, units, active, saturated, mean, std, nonFinite });
     });
-    this.events.onProbe(this.step, this.epoch, result);
+    this.events.onProbe(this.step, this.epoch, result, this.data.inputShape.length === 1 && this.data.inputShape[0] === 2 ? await this.surface() : null);
+  }
+
+  /** Grid points of the input plane for surfaces: a square a little larger than [-1, 1]². */
+  private grid: { x: tf.Tensor; size: number; extent: [number, number, number, number] } | null = null;
+
+  /** The network's output and its first weighted layer's units over the input plane (2-D inputs). */
+  private async surface(): Promise<Surface> {
+    if (!this.grid) {
+      const size = 41;
+      const extent: [number, number, number, number] = [-1.2, 1.2, -1.2, 1.2];
+      const points = new Float32Array(size * size * 2);
+      for (let row = 0; row < size; row++) {
+        for (let col = 0; col < size; col++) {
+          const k = row * size + col;
+          points[2 * k] = extent[0] + ((extent[1] - extent[0]) * col) / (size - 1);
+          points[2 * k + 1] = extent[3] - ((extent[3] - extent[2]) * row) / (size - 1);
+        }
+      }
+      this.grid = { x: tf.tensor2d(points, [size * size, 2]), size, extent };
+    }
+    const grid = this.grid;
+    const first = this.network.layers.find((l) => l.spec.type === 'dense');
+    const firstIndex = first ? this.network.layers.indexOf(first) : -1;
+    const [output, unitOutput] = tf.tidy(() => {
+      const capture: tf.Tensor[] = [];
+      const out = this.network.forward(grid.x, { training: false, capture });
+      return [tf.keep(tf.clone(out)), firstIndex >= 0 ? tf.keep(tf.clone(capture[firstIndex]!)) : tf.keep(tf.zeros([grid.size * grid.size, 0]))];
+    });
+    const outputData = (await output.data()) as Float32Array;
+    const unitData = (await unitOutput.data()) as Float32Array;
+    const outputs = output.shape[1] ?? 1;
+    const units = unitOutput.shape[1] ?? 0;
+    output.dispose();
+    unitOutput.dispose();
+    const kernel = first?.variables.find((v) => v.role === 'kernel')?.variable;
+    const bias = first?.variables.find((v) => v.role === 'bias')?.variable;
+    return {
+      size: grid.size,
+      extent: grid.extent,
+      outputs,
+      output: outputData,
+      unitsLayer: first?.name ?? null,
+      units,
+      unitOutput: unitData,
+      kernel: kernel ? ((await kernel.data()) as Float32Array) : new Float32Array(0),
+      bias: bias ? ((await bias.data()) as Float32Array) : new Float32Array(units),
+    };
   }
 
   /** Loss and accuracy over a whole split, in batches, without training. */
@@ -507,6 +555,8 @@ export class Trainer {
   private dispose(): void {
     this.probe?.x.dispose();
     this.probe = null;
+    this.grid?.x.dispose();
+    this.grid = null;
     this.optimizer.dispose();
     this.network.dispose();
   }
