@@ -89,6 +89,11 @@ export class Trainer {
     private readonly data: TrainingData,
     backend: BackendName,
     private readonly events: TrainerEvents,
+    /**
+     * Bare training: the loss only, no norms, probes or snapshots. Exists so that the
+     * benchmark can state what the instrumentation costs; the app always instruments.
+     */
+    private readonly bare = false,
   ) {
     this.jobId = jobId;
     this.target = { task: data.task, outputs: data.outputs };
@@ -193,7 +198,7 @@ export class Trainer {
           }
           if (this.stopRequested) break outer;
           const indices = order.subarray(start, Math.min(start + this.batchSize, order.length));
-          const stats = await this.trainStep(indices, started);
+          const stats = this.bare ? await this.bareStep(indices) : await this.trainStep(indices, started);
           samples += indices.length;
           lastStats = stats;
           if (stats.loss !== null) epochLoss += stats.loss * indices.length;
@@ -203,8 +208,8 @@ export class Trainer {
             stoppedOnNonFinite = true;
             break outer;
           }
-          if (this.step % monitor.probeEvery === 0) await this.runProbe();
-          if (monitor.snapshotEvery > 0 && this.step % monitor.snapshotEvery === 0) this.events.onSnapshot(await this.snapshot());
+          if (!this.bare && this.step % monitor.probeEvery === 0) await this.runProbe();
+          if (!this.bare && monitor.snapshotEvery > 0 && this.step % monitor.snapshotEvery === 0) this.events.onSnapshot(await this.snapshot());
           // Let requests (pause, stop, info) in between steps.
           await new Promise<void>((resolve) => setImmediate(resolve));
         }
@@ -235,7 +240,7 @@ export class Trainer {
       if (stoppedOnNonFinite) final.loss = null;
       final.success = this.judge(final);
       // The end state is always probed, whatever probeEvery.
-      if (this.step % monitor.probeEvery !== 0) await this.runProbe();
+      if (!this.bare && this.step % monitor.probeEvery !== 0) await this.runProbe();
       this.events.onSnapshot(await this.snapshot());
       this.setStatus(this.stopRequested || stoppedOnNonFinite ? 'stopped' : 'done', final);
     } catch (error) {
@@ -262,6 +267,20 @@ export class Trainer {
       case '>=':
         return value >= success.value;
     }
+  }
+
+  /** A step as plain tfjs training does it: minimise, read the loss back, nothing else. */
+  private async bareStep(indices: Int32Array): Promise<{ loss: number | null; accuracy: number | null; nonFinite: boolean }> {
+    const step = this.step;
+    const lossTensor = tf.tidy(() => {
+      const { x, y } = this.batch(this.split.train, indices);
+      const value = this.optimizer.minimize(() => computeLoss(this.spec.training.loss, this.network.forward(x, { training: true, step }), y, this.target), true, this.network.trainableVariables());
+      return value ?? tf.scalar(Number.NaN);
+    });
+    const loss = finiteOrNull((await lossTensor.data())[0]);
+    lossTensor.dispose();
+    this.step++;
+    return { loss, accuracy: null, nonFinite: loss === null };
   }
 
   /**

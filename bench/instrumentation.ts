@@ -1,0 +1,108 @@
+/**
+ * What the instrumentation costs: samples/s of the same spec trained bare (loss only, as plain
+ * tfjs training) and fully instrumented (per-layer norms every step, probes every 50 steps),
+ * on the wasm backend, one after the other in one process.
+ *
+ *   npm run bench -- instrumentation [--steps N]
+ *
+ * Prints a table (medians of five alternating rounds); goal: overhead ≤ 10 %.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Spec, type SpecInput } from '@contract';
+import { selectBackend } from '../src-main/engine/backend/selectBackend';
+import { builtinData } from '../src-main/engine/training/builtinData';
+import { Trainer } from '../src-main/engine/training/trainer';
+
+const stepsArg = process.argv.indexOf('--steps');
+const STEPS = stepsArg > 0 ? Number(process.argv[stepsArg + 1]) : 80;
+const BATCH = 128;
+
+const models: Record<string, SpecInput['model']['layers']> = {
+  'MLP 784-1000-10 sigmoid': [{ type: 'flatten' }, { type: 'dense', units: 1000, activation: 'sigmoid' }, { type: 'dense', units: 10, activation: 'sigmoid' }],
+  'MLP 784-128-10': [{ type: 'flatten' }, { type: 'dense', units: 128, activation: 'relu' }, { type: 'dense', units: 10 }],
+  'CNN 16-32 conv': [
+    { type: 'conv2d', filters: 16, kernelSize: 3, padding: 'same', activation: 'relu' },
+    { type: 'maxPooling2d', poolSize: 2 },
+    { type: 'conv2d', filters: 32, kernelSize: 3, padding: 'same', activation: 'relu' },
+    { type: 'maxPooling2d', poolSize: 2 },
+    { type: 'flatten' },
+    { type: 'dense', units: 10 },
+  ],
+};
+
+async function measure(layers: SpecInput['model']['layers'], bare: boolean, steps: number): Promise<number> {
+  const spec = Spec.parse({
+    version: 1,
+    dataset: { kind: 'builtin', name: 'mnist' },
+    normalization: 'divide255',
+    model: { layers },
+    training: { optimizer: { type: 'adam', learningRate: 0.001 }, loss: { type: 'sparseCategoricalCrossentropy', fromLogits: true }, batchSize: BATCH, epochs: 1000 },
+    monitor: { probeEvery: 50, probeSize: 256, snapshotEvery: 0 },
+  });
+  const data = builtinData(spec);
+  let trainer: Trainer | null = null;
+  let started = 0;
+  let seen = 0;
+  let elapsed = 0;
+  const warmup = 10;
+  trainer = new Trainer('bench', spec, data, 'wasm', {
+    onStep: () => {
+      seen++;
+      if (seen === warmup) started = performance.now();
+      if (seen === warmup + steps) {
+        elapsed = performance.now() - started;
+        trainer!.stop();
+      }
+    },
+    onEpoch: () => undefined,
+    onProbe: () => undefined,
+    onSnapshot: () => undefined,
+    onNonFinite: () => undefined,
+    onStatus: () => undefined,
+  }, bare);
+  // Bare steps do not report through onStep: count them from the loop's side instead.
+  if (bare) {
+    const original = (trainer as unknown as { bareStep: (i: Int32Array) => Promise<unknown> }).bareStep.bind(trainer);
+    (trainer as unknown as { bareStep: (i: Int32Array) => Promise<unknown> }).bareStep = async (indices) => {
+      const result = await original(indices);
+      seen++;
+      if (seen === warmup) started = performance.now();
+      if (seen === warmup + steps) {
+        elapsed = performance.now() - started;
+        trainer!.stop();
+      }
+      return result;
+    };
+  }
+  await trainer.run();
+  return (steps * BATCH) / (elapsed / 1000);
+}
+
+async function main(): Promise<void> {
+  const { backend } = await selectBackend('wasm');
+  console.log(`backend ${backend}, tfjs ${tf.version.tfjs}, batch ${BATCH}, ${STEPS} timed steps after 10 warm-up steps, Adam`);
+  const rows: string[][] = [];
+  for (const [name, layers] of Object.entries(models)) {
+    const steps = name.startsWith('MLP 784-128') ? STEPS : Math.max(20, Math.round(STEPS / 4));
+    // Alternate five times and take each mode's median: neither pays for the machine warming up,
+    // and a burst of load from another process moves one sample, not the result.
+    const bareRuns: number[] = [];
+    const fullRuns: number[] = [];
+    for (let round = 0; round < 5; round++) {
+      bareRuns.push(await measure(layers, true, steps));
+      fullRuns.push(await measure(layers, false, steps));
+    }
+    const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+    const bare = median(bareRuns);
+    const full = median(fullRuns);
+    rows.push([name, bare.toFixed(0), full.toFixed(0), `${(((bare - full) / bare) * 100).toFixed(1)} %`]);
+  }
+  const header = ['model', 'bare samples/s', 'instrumented samples/s', 'overhead'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  console.log(line(header));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const row of rows) console.log(line(row));
+}
+
+void main();
