@@ -39,7 +39,10 @@ const utilitySpawner: Spawner = (args) => {
   return handle;
 };
 
-const engine = new EngineHost(utilitySpawner, { log: (line) => console.error(`[engine] ${line}`) });
+const engine = new EngineHost(utilitySpawner, {
+  log: (line) => console.error(`[engine] ${line}`),
+  runsDir: process.env['TRAINBENCH_RUNS_DIR'] ?? join(app.getPath('userData'), 'runs'),
+});
 let mainWindow: BrowserWindow | null = null;
 
 function hardenContents(contents: WebContents): void {

@@ -9,15 +9,19 @@ import { BackendName, type EngineInfo } from '@contract';
 import { EngineHost } from './engineHost';
 import { nodeSpawner } from './nodeSpawner';
 import { startServe } from './serve';
+import { presetNames } from '../engine/presets';
 import { parseArgs, intFlag, UsageError, type ParsedArgs } from './args';
 import { runTrainCommand } from './trainCommand';
+import { defaultRunsDir } from './runsDir';
 
 const USAGE = `usage:
-  trainbench serve [--host 127.0.0.1] [--port N] [--backend NAME]
-  trainbench train SPEC [--repeat N] [--seed S] [--set key=value ...] [--backend NAME] [--runs-dir D] [--json]
+  trainbench serve [--host 127.0.0.1] [--port N] [--backend NAME] [--runs-dir D]
+  trainbench train SPEC [--data PATH] [--repeat N] [--seed S] [--set path=value ...] [--backend NAME] [--runs-dir D] [--json]
   trainbench info [--backend NAME]
 
-backends: ${BackendName.options.join(', ')}`;
+SPEC is a spec file or a preset: ${presetNames().join(', ')}
+backends: ${BackendName.options.join(', ')}
+runs are written to --runs-dir, else $TRAINBENCH_RUNS_DIR, else ${defaultRunsDir()}`;
 
 export const ENGINE_PATH = join(__dirname, 'engine.js');
 export const RENDERER_ROOT = join(__dirname, '..', 'renderer');
@@ -30,8 +34,8 @@ function backendFlag(args: ParsedArgs): BackendName | undefined {
   return parsed.data;
 }
 
-export function createHost(backend: BackendName | undefined, log: (line: string) => void): EngineHost {
-  return new EngineHost(nodeSpawner(ENGINE_PATH), { backend, log });
+export function createHost(backend: BackendName | undefined, log: (line: string) => void, runsDir?: string): EngineHost {
+  return new EngineHost(nodeSpawner(ENGINE_PATH), { backend, log, ...(runsDir ? { runsDir } : {}) });
 }
 
 function describeBackends(info: EngineInfo): string {
@@ -39,12 +43,14 @@ function describeBackends(info: EngineInfo): string {
 }
 
 async function serve(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, { host: { value: true }, port: { value: true }, backend: { value: true } });
+  const args = parseArgs(argv, { host: { value: true }, port: { value: true }, backend: { value: true }, 'runs-dir': { value: true } });
   if (args.positional.length > 0) throw new UsageError(`serve takes no arguments, got "${args.positional.join(' ')}"`);
   const port = intFlag(args, 'port', 0, 0, 65535);
   const host = args.flags.get('host')?.[0] ?? '127.0.0.1';
   const log = (line: string): void => void process.stderr.write(`[serve] ${line}\n`);
-  const engine = createHost(backendFlag(args), log);
+  const runsDir = args.flags.get('runs-dir')?.[0] ?? defaultRunsDir();
+  const engine = createHost(backendFlag(args), log, runsDir);
+  log(`runs are written to ${runsDir}`);
   engine.onEvent((channel, payload) => {
     if (channel === 'engine.status') log(`engine ${(payload as { state: string; message: string }).message}`);
   });

@@ -40,6 +40,8 @@ export interface EngineHostOptions {
   /** A request not answered within this many ms fails (the engine may be stuck in native code). */
   requestTimeoutMs?: number;
   log?: (line: string) => void;
+  /** Runs started without a runsDir of their own are written here. */
+  runsDir?: string;
 }
 
 type EventListener = (channel: EventChannel, payload: unknown) => void;
@@ -111,6 +113,10 @@ export class EngineHost {
     }
     if (this.disposed) throw new ContractError({ code: 'engine-unavailable', message: 'the engine host is shut down' });
     await this.start();
+    if (known === 'train.start' && this.options.runsDir) {
+      const start = parsed as { runsDir?: string };
+      if (!start.runsDir) return this.forward(known, { ...start, runsDir: this.options.runsDir });
+    }
     return this.forward(known, parsed);
   }
 

@@ -6,6 +6,7 @@ import type { BackendName, EpochSummary, EventOf, JobStatus, NonFiniteReport, Ru
 import type { EngineHost } from './engineHost';
 import { parseArgs, intFlag, UsageError, type ParsedArgs } from './args';
 import { applyOverrides, dataRefFor, readSpecSource, validateSpec } from './specFiles';
+import { defaultRunsDir } from './runsDir';
 
 export interface RunResult {
   seed: number;
@@ -52,7 +53,7 @@ export async function runTrainCommand(
   if (data) overridden = { ...(overridden as object), dataset: dataRefFor(data) };
   const spec = validateSpec(overridden, origin);
   const firstSeed = intFlag(args, 'seed', spec.training.seed, 0, 2 ** 31 - 1 - repeat);
-  const runsDir = args.flags.get('runs-dir')?.[0] ?? null;
+  const runsDir = args.flags.get('runs-dir')?.[0] ?? defaultRunsDir();
   const json = args.flags.has('json');
 
   const host = createHost(backendFlag(args));
@@ -81,7 +82,7 @@ export async function runTrainCommand(
   }
 }
 
-async function trainOne(host: EngineHost, spec: Spec, runsDir: string | null, quiet: boolean): Promise<RunResult> {
+async function trainOne(host: EngineHost, spec: Spec, runsDir: string, quiet: boolean): Promise<RunResult> {
   // Events can arrive before the response that names the job: keep them all, keyed by job.
   const epochsByJob = new Map<string, EpochSummary[]>();
   const ended = new Map<string, EventOf<'train.status'>>();
@@ -118,7 +119,7 @@ async function trainOne(host: EngineHost, spec: Spec, runsDir: string | null, qu
     wake();
   });
   try {
-    const job = await host.request('train.start', runsDir ? { spec, runsDir } : { spec });
+    const job = await host.request('train.start', { spec, runsDir });
     const id = (job as { jobId: string }).jobId;
     const status = await new Promise<EventOf<'train.status'>>((resolve) => {
       wake = () => {

@@ -1,7 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CLI_PATH } from './engine';
 
 export interface ServeProcess {
+  runsDir: string;
   url: string;
   origin: string;
   token: string;
@@ -11,7 +15,9 @@ export interface ServeProcess {
 
 /** Starts `trainbench serve` as a user would, and reads the URL it prints. */
 export function startServeProcess(args: string[] = []): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [CLI_PATH, 'serve', '--port', '0', '--backend', 'wasm', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Runs of the tests go to a temporary folder, never the user's own runs.
+  const runsDir = mkdtempSync(join(tmpdir(), 'trainbench-e2e-runs-'));
+  const child = spawn(process.execPath, [CLI_PATH, 'serve', '--port', '0', '--backend', 'wasm', '--runs-dir', runsDir, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   return new Promise((resolve, reject) => {
@@ -26,6 +32,7 @@ export function startServeProcess(args: string[] = []): Promise<ServeProcess> {
       const url = match[1]!;
       const parsed = new URL(url);
       resolve({
+        runsDir,
         url,
         origin: parsed.origin,
         token: parsed.searchParams.get('token') ?? '',
