@@ -216,6 +216,26 @@ export const SpecCheck = z.object({
 });
 export type SpecCheck = z.infer<typeof SpecCheck>;
 
+export const RunSummary = z.object({
+  id: z.string(),
+  dir: z.string(),
+  name: z.string(),
+  status: z.enum(['running', 'done', 'stopped', 'failed', 'interrupted']),
+  seed: z.number().int(),
+  backend: z.string(),
+  dataset: z.string(),
+  startedAt: z.string(),
+  endedAt: z.string().nullable(),
+  steps: z.number().int().nullable(),
+  loss: z.number().nullable(),
+  accuracy: z.number().nullable(),
+  valAccuracy: z.number().nullable(),
+  findings: z.number().int().nonnegative(),
+  snapshots: z.number().int().nonnegative(),
+  error: z.string().nullable(),
+});
+export type RunSummary = z.infer<typeof RunSummary>;
+
 export const RunFinal = z.object({
   steps: z.number().int().nonnegative(),
   epochs: z.number().int().nonnegative(),
@@ -243,6 +263,8 @@ export const requests = {
    * count, and every problem with its field path. The Model screen calls it on every edit.
    */
   'spec.check': { request: z.object({ spec: Spec }).strict(), response: SpecCheck },
+  /** The runs in a folder (the host's runs folder when none is given), newest first. */
+  'runs.list': { request: z.object({ runsDir: z.string().min(1).max(4096).optional() }).strict(), response: z.array(RunSummary) },
   /** Starts training a spec; refused with the field paths of every problem when it cannot be built. */
   'train.start': {
     request: z.object({ spec: Spec, /** Where to write the run folder; none: not written. */ runsDir: z.string().min(1).max(4096).optional() }).strict(),

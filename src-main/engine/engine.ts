@@ -9,6 +9,7 @@ import { selectBackend, type BackendChoice } from './backend/selectBackend';
 import { Trainer, SpecError } from './training/trainer';
 import type { TrainingData } from './training/trainingData';
 import { RunWriter } from './runs/runWriter';
+import { listRuns, markInterrupted } from './runs/runStore';
 import { loadPresets } from './presets';
 import { UpdateBatcher } from './progressBatcher';
 
@@ -39,6 +40,7 @@ function specIssues(error: SpecError): ContractError {
 export async function createEngine(options: EngineOptions, emit: Emit): Promise<Engine> {
   const choice: BackendChoice = await selectBackend(options.backend);
   let job: Trainer | null = null;
+  const liveRunDirs = new Set<string>();
   let lastSnapshot: Snapshot | null = null;
   let nextJob = 1;
 
@@ -61,6 +63,13 @@ export async function createEngine(options: EngineOptions, emit: Emit): Promise<
   const handlers: Handlers = {
     'engine.info': () => info(),
     'presets.list': () => loadPresets(),
+    'runs.list': ({ runsDir }) => {
+      const dir = runsDir;
+      if (!dir) throw new ContractError({ code: 'invalid-payload', message: 'runs.list: no runs folder given and none configured', issues: [{ path: 'runsDir', message: 'required' }] });
+      // Runs this engine is not writing, left "running" by an engine that died, are interrupted.
+      markInterrupted(dir, liveRunDirs);
+      return listRuns(dir);
+    },
     'spec.check': async ({ spec }) => {
       let data: TrainingData | null = null;
       let dataError: string | null = null;
@@ -88,10 +97,11 @@ export async function createEngine(options: EngineOptions, emit: Emit): Promise<
       if (active()) throw new ContractError({ code: 'busy', message: 'another job started while the data loaded' });
       const jobId = `job-${nextJob++}`;
       let trainer: Trainer | null = null;
-      // Metrics reach the run folder in the same batches as they reach clients: one append per update.
+      // Metrics reach the run folder in the same batches as they reach clients, disk first: what
+      // a client has seen is on disk, even if the engine dies the next instant.
       const updates = new UpdateBatcher(jobId, (update) => {
-        emit('train.update', update);
         writer?.appendMetrics([...update.points.map((p) => ({ type: 'step', ...p })), ...update.epochs.map((e) => ({ type: 'epoch', ...e }))]);
+        emit('train.update', update);
         written();
       });
       let writer: RunWriter | null = null;
@@ -107,14 +117,14 @@ export async function createEngine(options: EngineOptions, emit: Emit): Promise<
           onSnapshot: (snapshot) => {
             updates.flush();
             lastSnapshot = snapshot;
-            emit('train.snapshot', snapshot);
             writer?.writeSnapshot(snapshot);
+            emit('train.snapshot', snapshot);
             written();
           },
           onNonFinite: (report) => {
             updates.flush();
-            emit('train.nonFinite', report);
             writer?.appendMetrics([{ type: 'nonFinite', ...report }]);
+            emit('train.nonFinite', report);
           },
           onStatus: (status, final, error) => {
             updates.flush();
@@ -122,13 +132,17 @@ export async function createEngine(options: EngineOptions, emit: Emit): Promise<
             const ended = status === 'done' || status === 'stopped' || status === 'failed';
             const shown = ended && diskError ? 'failed' : status;
             const why = error ?? (ended ? diskError : null) ?? undefined;
-            if (ended) writer?.finish(shown, final ?? null, why ?? null);
+            if (ended && writer) {
+              writer.finish(shown, final ?? null, why ?? null);
+              liveRunDirs.delete(writer.dir);
+            }
             emit('train.status', { jobId, status: shown, ...(final ? { final } : {}), ...(why ? { error: why } : {}) });
           },
         });
         if (runsDir) {
           writer = new RunWriter(runsDir, spec, choice.backend, { tfjs: tf.version.tfjs, node: process.versions.node, trainbench: TRAINBENCH_VERSION });
           writer.setJob({ ...trainer.info, runDir: writer.dir });
+          liveRunDirs.add(writer.dir);
         }
       } catch (error) {
         trainer?.discard();

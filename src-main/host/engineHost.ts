@@ -113,9 +113,9 @@ export class EngineHost {
     }
     if (this.disposed) throw new ContractError({ code: 'engine-unavailable', message: 'the engine host is shut down' });
     await this.start();
-    if (known === 'train.start' && this.options.runsDir) {
-      const start = parsed as { runsDir?: string };
-      if (!start.runsDir) return this.forward(known, { ...start, runsDir: this.options.runsDir });
+    if ((known === 'train.start' || known === 'runs.list') && this.options.runsDir) {
+      const withDir = parsed as { runsDir?: string };
+      if (!withDir.runsDir) return this.forward(known, { ...withDir, runsDir: this.options.runsDir });
     }
     return this.forward(known, parsed);
   }

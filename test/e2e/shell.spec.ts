@@ -87,3 +87,18 @@ test('a wrong token or a foreign origin is refused', async ({ page, request }) =
   );
   expect(outcome).toBe('refused');
 });
+
+test('a finished run is listed on the Runs screen, read back from disk', async ({ page }) => {
+  await page.goto(serve.url);
+  await page.getByRole('link', { name: 'Train' }).click();
+  await page.getByTestId('preset').selectOption('xor');
+  await page.getByLabel('Epochs').fill('50');
+  await page.getByTestId('start').click();
+  await expect(page.getByTestId('job-status')).toHaveText('done', { timeout: 60_000 });
+  await page.getByRole('link', { name: 'Runs' }).click();
+  const table = page.getByTestId('runs-table');
+  await expect(table).toContainText('xor');
+  await expect(table).toContainText('done');
+  await page.getByTestId('runs-filter').fill('no-such-run');
+  await expect(page.getByText(/0 of \d+ runs/)).toBeVisible();
+});

@@ -124,3 +124,31 @@ describe('event rate', () => {
     expect(events).toBeLessThanOrEqual(Math.ceil(seconds * 31) + 2);
   });
 });
+
+describe('runs on disk', () => {
+  it('a run killed mid-training reopens as interrupted with every complete record', async () => {
+    const { mkdtempSync, readFileSync, readdirSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { decodeSafetensors } = await import('../../src-main/engine/runs/safetensors');
+    const runsDir = mkdtempSync(join(tmpdir(), 'tb-kill-'));
+    host = startHost({ runsDir });
+    const first = await host.start();
+    const spec = { ...preset('xor', { epochs: 100_000 }), monitor: { probeEvery: 10, probeSize: 64, snapshotEvery: 20, onNonFinite: 'stop' as const } };
+    const job = (await host.request('train.start', { spec })) as { jobId: string; runDir: string };
+    expect(job.runDir.startsWith(runsDir)).toBe(true);
+    await nextEvent<EventOf<'train.update'>>(host, 'train.update', (e) => e.jobId === job.jobId && (e.points.at(-1)?.step ?? 0) > 200);
+    const ready = nextEvent<EventOf<'engine.status'>>(host, 'engine.status', (e) => e.state === 'ready');
+    process.kill(first.pid, 'SIGKILL');
+    await ready;
+    const runs = (await host.request('runs.list', {})) as { dir: string; status: string; steps: number | null }[];
+    expect(runs).toHaveLength(1);
+    expect(runs[0]!.status).toBe('interrupted');
+    expect(runs[0]!.steps!).toBeGreaterThan(200);
+    const lines = readFileSync(join(job.runDir, 'metrics.jsonl'), 'utf8').split('\n').filter((l) => l.endsWith('}'));
+    for (const line of lines.slice(0, -1)) expect(() => JSON.parse(line)).not.toThrow();
+    const snapshots = readdirSync(join(job.runDir, 'snapshots'));
+    expect(snapshots.some((f) => f.includes('.tmp-'))).toBe(false);
+    for (const file of snapshots) expect(decodeSafetensors(readFileSync(join(job.runDir, 'snapshots', file)), file).tensors.size).toBeGreaterThan(0);
+  });
+});
