@@ -2,7 +2,7 @@
  * Electron main process: one window, menus, dialogs, and the engine's supervision. Thin on
  * purpose: everything that can run in plain Node lives in the engine and the host.
  */
-import { app, BrowserWindow, ipcMain, session, shell, utilityProcess, type WebContents } from 'electron';
+import { app, BrowserWindow, ipcMain, session, utilityProcess, type WebContents } from 'electron';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { IPC_EVENT_CHANNEL, IPC_PREFIX, requestChannels, toErrorShape, ContractError } from '@contract';
@@ -53,11 +53,8 @@ function hardenContents(contents: WebContents): void {
     if (!isAllowedNavigation(url, rendererUrl)) event.preventDefault();
   });
   contents.on('will-attach-webview', (event) => event.preventDefault());
-  contents.setWindowOpenHandler(({ url }) => {
-    // Links to documentation open in the user's browser, never in a new app window.
-    if (url.startsWith('https://')) void shell.openExternal(url);
-    return { action: 'deny' };
-  });
+  // No new windows, and no handing of page-chosen URLs to the OS (checklist 14, 15).
+  contents.setWindowOpenHandler(() => ({ action: 'deny' }));
 }
 
 function registerIpc(): void {

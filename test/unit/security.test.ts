@@ -49,7 +49,8 @@ describe('Electron security checklist', () => {
     const main = read('src-main/electron/main.ts');
     expect(main).toContain('secureWebPreferences(');
     expect(main).toContain('app.enableSandbox()');
-    expect(main).toMatch(/setWindowOpenHandler\([^)]*\)[\s\S]{0,200}action: 'deny'/);
+    expect(main).toContain("setWindowOpenHandler(() => ({ action: 'deny' }))");
+    expect(main).not.toContain('openExternal');
     expect(main).toContain("'will-navigate'");
     expect(main).toContain("'will-attach-webview'");
     expect(main).toMatch(/setPermissionRequestHandler\(\(_wc, _permission, callback\) => callback\(false\)\)/);
