@@ -8,9 +8,12 @@
  */
 import { z } from 'zod';
 import { Spec } from './spec';
+import { DatasetProgress, DatasetSource, LoadedDataset, SamplePreview, UploadBegin, UploadChunk, UploadFinish } from './datasets';
+import { Normalization as NormalizationSchema } from './spec';
 
 export * from './spec';
 export * from './specShapes';
+export * from './datasets';
 export { encodeWire, decodeWire, WireError } from './wire';
 
 // ---------------------------------------------------------------------------------------------
@@ -263,6 +266,19 @@ export const requests = {
    * count, and every problem with its field path. The Model screen calls it on every edit.
    */
   'spec.check': { request: z.object({ spec: Spec }).strict(), response: SpecCheck },
+  /** Loads a dataset from disk (desktop app: the dropped path) or a built-in; refused with the file at fault. */
+  'dataset.load': { request: z.object({ source: DatasetSource, normalization: NormalizationSchema.optional(), name: z.string().max(256).optional() }).strict(), response: LoadedDataset },
+  /** serve mode: a dropped file or folder arrives in chunks, then loads like a path. */
+  'dataset.upload.begin': { request: UploadBegin, response: z.object({ uploadId: z.string() }) },
+  'dataset.upload.chunk': { request: UploadChunk, response: z.object({ received: z.number().int().nonnegative() }) },
+  'dataset.upload.finish': { request: UploadFinish, response: LoadedDataset },
+  'dataset.upload.cancel': { request: z.object({ uploadId: z.string().min(1).max(128) }).strict(), response: z.object({ cancelled: z.boolean() }) },
+  /** Datasets loaded in this engine, for specs that name one as {kind: 'loaded', id}. */
+  'dataset.list': { request: Empty, response: z.array(LoadedDataset) },
+  'dataset.preview': {
+    request: z.object({ id: z.string().min(1).max(128), n: z.number().int().min(1).max(1024), split: z.enum(['train', 'test']).optional(), seed: z.number().int().min(0).optional() }).strict(),
+    response: z.array(SamplePreview),
+  },
   /** The runs in a folder (the host's runs folder when none is given), newest first. */
   'runs.list': { request: z.object({ runsDir: z.string().min(1).max(4096).optional() }).strict(), response: z.array(RunSummary) },
   /** Starts training a spec; refused with the field paths of every problem when it cannot be built. */
@@ -302,6 +318,7 @@ export const events = {
     /** With done, stopped and failed. */
     final: RunFinal.optional(),
   }),
+  'dataset.progress': DatasetProgress,
   /** The engine process as its host sees it: started, crashed, restarted. */
   'engine.status': z.object({
     state: EngineState,
@@ -466,6 +483,11 @@ export interface Bridge {
   request<C extends RequestChannel>(channel: C, payload: RequestOf<C>): Promise<ResponseOf<C>>;
   /** Subscribes to an event channel; returns the function that unsubscribes. */
   on<C extends EventChannel>(channel: C, listener: (payload: EventOf<C>) => void): () => void;
+  /**
+   * The path on disk of a dropped file, where the host can see it (the desktop app); null in
+   * a browser, where dropped files are uploaded in chunks instead.
+   */
+  pathForFile(file: File): string | null;
 }
 
 /** Name of the preload's global, and the prefix of every IPC channel in the desktop app. */

@@ -3,7 +3,7 @@
  * contract, each invoking `trainbench:<channel>`; events arrive on one channel and are handed
  * to listeners by name. Nothing of ipcRenderer itself is exposed. Runs sandboxed.
  */
-import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
 import { IPC_EVENT_CHANNEL, IPC_PREFIX, PRELOAD_GLOBAL, eventChannels, requestChannels } from '@contract';
 
 type Listener = (payload: unknown) => void;
@@ -16,6 +16,10 @@ ipcRenderer.on(IPC_EVENT_CHANNEL, (_event: IpcRendererEvent, message: { channel?
 
 const api: Record<string, unknown> = {
   host: 'electron',
+  /** A dropped File's path on disk, resolved here because the sandboxed page cannot (Electron 32+). */
+  pathForFile(file: unknown): string | null {
+    return file instanceof File ? webUtils.getPathForFile(file) || null : null;
+  },
   on(channel: string, listener: Listener): () => void {
     if (!(eventChannels as string[]).includes(channel) || typeof listener !== 'function') {
       throw new Error(`unknown event channel "${channel}"`);

@@ -8,6 +8,7 @@ import type { Emit, Handlers } from './dispatcher';
 import { selectBackend, type BackendChoice } from './backend/selectBackend';
 import { Trainer, SpecError } from './training/trainer';
 import type { TrainingData } from './training/trainingData';
+import type { DatasetRegistry } from './datasetRegistry';
 import { RunWriter } from './runs/runWriter';
 import { listRuns, markInterrupted } from './runs/runStore';
 import { loadPresets } from './presets';
@@ -16,8 +17,8 @@ import { UpdateBatcher } from './progressBatcher';
 export interface EngineOptions {
   backend?: BackendName;
   utilityProcess: boolean;
-  /** Loads the data a spec names; the dataset layer in the app, a fixture in tests. */
-  resolveData: (spec: Spec) => Promise<TrainingData>;
+  /** The datasets this engine holds and loads. */
+  datasets: DatasetRegistry;
 }
 
 export interface Engine {
@@ -63,6 +64,13 @@ export async function createEngine(options: EngineOptions, emit: Emit): Promise<
   const handlers: Handlers = {
     'engine.info': () => info(),
     'presets.list': () => loadPresets(),
+    'dataset.load': ({ source, normalization, name }) => options.datasets.load(source, normalization, name),
+    'dataset.upload.begin': ({ name, files }) => options.datasets.beginUpload(name, files),
+    'dataset.upload.chunk': ({ uploadId, file, offset, data }) => options.datasets.chunk(uploadId, file, offset, data),
+    'dataset.upload.finish': ({ uploadId, kind, normalization }) => options.datasets.finishUpload(uploadId, kind, normalization),
+    'dataset.upload.cancel': ({ uploadId }) => options.datasets.cancelUpload(uploadId),
+    'dataset.list': () => options.datasets.list(),
+    'dataset.preview': ({ id, n, split, seed }) => options.datasets.preview(id, n, split, seed),
     'runs.list': ({ runsDir }) => {
       const dir = runsDir;
       if (!dir) throw new ContractError({ code: 'invalid-payload', message: 'runs.list: no runs folder given and none configured', issues: [{ path: 'runsDir', message: 'required' }] });
@@ -74,7 +82,7 @@ export async function createEngine(options: EngineOptions, emit: Emit): Promise<
       let data: TrainingData | null = null;
       let dataError: string | null = null;
       try {
-        data = await options.resolveData(spec);
+        data = await options.datasets.resolve(spec);
       } catch (error) {
         dataError = error instanceof Error ? error.message : String(error);
       }
@@ -93,7 +101,7 @@ export async function createEngine(options: EngineOptions, emit: Emit): Promise<
     },
     'train.start': async ({ spec, runsDir }) => {
       if (active()) throw new ContractError({ code: 'busy', message: `job ${job!.jobId} is still ${job!.status}: stop it before starting another` });
-      const data = await options.resolveData(spec);
+      const data = await options.datasets.resolve(spec);
       if (active()) throw new ContractError({ code: 'busy', message: 'another job started while the data loaded' });
       const jobId = `job-${nextJob++}`;
       let trainer: Trainer | null = null;

@@ -6,7 +6,7 @@ import { BackendName, type EventChannel, type EventOf } from '@contract';
 import { connectTransport } from './transport';
 import { dispatch } from './dispatcher';
 import { createEngine } from './engine';
-import { resolveData } from './training/resolveData';
+import { DatasetRegistry } from './datasetRegistry';
 
 function argValue(flag: string): string | undefined {
   const index = process.argv.indexOf(flag);
@@ -25,7 +25,9 @@ async function main(): Promise<void> {
 
   const forced = argValue('--backend');
   const backend = forced === undefined ? undefined : BackendName.parse(forced);
-  const engine = await createEngine({ backend, utilityProcess: transport.kind === 'utility', resolveData }, emit);
+  const datasets = new DatasetRegistry((progress) => emit('dataset.progress', progress));
+  process.on('exit', () => datasets.dispose());
+  const engine = await createEngine({ backend, utilityProcess: transport.kind === 'utility', datasets }, emit);
   handle = (raw) => {
     void dispatch(engine.handlers, raw).then((response) => {
       if (response) transport.send(response);

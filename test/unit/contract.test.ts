@@ -23,7 +23,7 @@ function thrown(fn: () => unknown): ContractError {
 describe('contract', () => {
   it('names channels area.verb, unique across requests and events', () => {
     const all = [...requestChannels, ...eventChannels];
-    for (const channel of all) expect(channel).toMatch(/^[a-z]+\.[a-zA-Z]+$/);
+    for (const channel of all) expect(channel).toMatch(/^[a-z]+(\.[a-zA-Z]+)+$/);
     expect(new Set(requestChannels).size).toBe(requestChannels.length);
     expect(requestChannels).toContain('engine.info');
     expect(eventChannels).toContain('train.update');

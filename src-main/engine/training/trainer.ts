@@ -53,7 +53,10 @@ interface Split {
   validation: SampleSet | null;
 }
 
-/** Holds out the last `fraction` of a seeded permutation for validation. */
+/**
+ * Holds out the last `fraction` of a seeded permutation for validation; with none, the
+ * dataset's own test split (MNIST's 2,000 held-out digits, say) validates.
+ */
 function splitData(data: TrainingData, fraction: number, seed: number): Split {
   if (fraction <= 0) return { train: data.train, validation: data.test ?? null };
   const order = shuffleInPlace(Int32Array.from({ length: data.train.count }, (_, i) => i), mulberry32(seed ^ 0x5eed));

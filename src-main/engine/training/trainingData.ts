@@ -24,17 +24,8 @@ export interface SampleSet {
   fill(indices: ArrayLike<number>, x: Float32Array, y: Int32Array | Float32Array): void;
 }
 
-/** Deterministic PRNG (mulberry32): shuffling and splits depend on the seed only. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+/** Deterministic PRNG: shuffling and splits depend on the seed only (the datasets' own generator). */
+export { mulberry32 } from '../datasets/builtin';
 
 export function shuffleInPlace(values: Int32Array, random: () => number): Int32Array {
   for (let i = values.length - 1; i > 0; i--) {

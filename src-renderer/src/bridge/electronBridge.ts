@@ -16,6 +16,7 @@ type IpcResult = { ok: true; result: unknown } | { ok: false; error: unknown };
 
 export interface PreloadApi {
   host: 'electron';
+  pathForFile(file: File): string | null;
   on(channel: string, listener: (payload: unknown) => void): () => void;
   [channel: string]: unknown;
 }
@@ -31,6 +32,10 @@ export class ElectronBridge implements Bridge {
     if (answer.ok) return parseResponse(channel, answer.result);
     const shape = ContractErrorShape.safeParse(answer.error);
     throw new ContractError(shape.success ? shape.data : { code: 'failed', message: `${channel} failed` });
+  }
+
+  pathForFile(file: File): string | null {
+    return this.api.pathForFile(file);
   }
 
   on<C extends EventChannel>(channel: C, listener: (payload: EventOf<C>) => void): () => void {

@@ -121,6 +121,11 @@ export class WsBridge implements Bridge {
     });
   }
 
+  /** A browser never reveals a dropped file's path: serve mode uploads it instead. */
+  pathForFile(): null {
+    return null;
+  }
+
   on<C extends EventChannel>(channel: C, listener: (payload: EventOf<C>) => void): () => void {
     const set = this.listeners.get(channel) ?? new Set();
     set.add(listener as (payload: unknown) => void);

@@ -36,6 +36,7 @@ const preset = (): Spec => {
 function fakeBridge(checks: Spec[]): Bridge {
   return {
     host: 'serve',
+    pathForFile: () => null,
     async request(channel: string, payload: unknown): Promise<never> {
       if (channel === 'presets.list') return [{ name: 'relu-abs', spec: preset() }] as never;
       if (channel === 'spec.check') {

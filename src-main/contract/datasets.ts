@@ -1,0 +1,106 @@
+/**
+ * Datasets across the boundary: what the Data screen sends to load one (a path in the desktop
+ * app, a chunked upload in serve mode) and what it gets back to show.
+ */
+import { z } from 'zod';
+import { Normalization } from './spec';
+
+const Path = z.string().min(1).max(4096);
+const Id = z.string().min(1).max(128);
+
+/** A dataset named by where it is on disk (desktop app, CLI) or by a built-in name. */
+export const DatasetSource = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('builtin'), name: z.enum(['mnist', 'abs', 'xor', 'spirals', 'circles', 'blobs']), size: z.number().int().min(4).max(1_000_000).optional(), seed: z.number().int().min(0).optional(), noise: z.number().min(0).max(10).optional() }).strict(),
+  z.object({ kind: z.literal('idx'), path: Path, files: z.array(Path).max(16).optional() }).strict(),
+  z.object({ kind: z.literal('csv'), path: Path, labelColumn: z.union([z.string().max(256), z.number().int().min(0)]).optional(), task: z.enum(['classification', 'regression']).optional() }).strict(),
+  z.object({ kind: z.literal('images'), path: Path, size: z.tuple([z.number().int().min(4).max(1024), z.number().int().min(4).max(1024)]).optional(), channels: z.union([z.literal(1), z.literal(3)]).optional() }).strict(),
+]);
+export type DatasetSource = z.infer<typeof DatasetSource>;
+
+const ValueStats = z.object({ min: z.number(), max: z.number(), mean: z.number(), std: z.number() });
+
+const SplitSummary = z.object({
+  count: z.number().int().nonnegative(),
+  xShape: z.array(z.number().int()),
+  yShape: z.array(z.number().int()),
+  classHistogram: z.array(z.number().int()).nullable(),
+  targetStats: ValueStats.nullable(),
+});
+
+export const DatasetSummary = z.object({
+  id: Id,
+  name: z.string(),
+  source: z.object({ kind: z.enum(['idx', 'csv', 'images', 'builtin']), files: z.array(z.string()) }),
+  task: z.enum(['classification', 'regression']),
+  inputShape: z.array(z.number().int()),
+  elementType: z.enum(['u8', 'i8', 'i16', 'i32', 'f32', 'f64']),
+  targetDim: z.number().int(),
+  classNames: z.array(z.string()).nullable(),
+  featureNames: z.array(z.string()).nullable(),
+  normalization: Normalization,
+  splits: z.object({ train: SplitSummary, test: SplitSummary.nullable() }),
+  valueStats: ValueStats,
+  inputRange: z.object({ min: z.number(), max: z.number() }),
+  bytes: z.number().nonnegative(),
+  imbalanceRatio: z.number().nullable(),
+  flags: z.object({ unnormalized: z.boolean(), imbalanced: z.boolean() }),
+  warnings: z.array(z.string()),
+});
+export type DatasetSummary = z.infer<typeof DatasetSummary>;
+
+export const SamplePreview = z.object({
+  split: z.enum(['train', 'test']),
+  index: z.number().int().nonnegative(),
+  label: z.number().int().nullable(),
+  className: z.string().nullable(),
+  target: z.array(z.number()).nullable(),
+  image: z
+    .object({
+      height: z.number().int().positive(),
+      width: z.number().int().positive(),
+      channels: z.union([z.literal(1), z.literal(3)]),
+      bytes: z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected a Uint8Array'),
+    })
+    .nullable(),
+  features: z.array(z.number()).nullable(),
+});
+export type SamplePreview = z.infer<typeof SamplePreview>;
+
+export const LoadedDataset = z.object({ summary: DatasetSummary, preview: z.array(SamplePreview) });
+export type LoadedDataset = z.infer<typeof LoadedDataset>;
+
+/** Largest chunk of a dropped file sent in one WebSocket message. */
+export const UPLOAD_CHUNK_BYTES = 1024 * 1024;
+
+export const UploadBegin = z
+  .object({
+    name: z.string().min(1).max(256),
+    /** Paths relative to what was dropped (a folder's files keep their sub-folders: class names). */
+    files: z.array(z.object({ path: z.string().min(1).max(1024), size: z.number().int().nonnegative() })).min(1).max(100_000),
+  })
+  .strict();
+
+export const UploadChunk = z
+  .object({
+    uploadId: Id,
+    file: z.number().int().nonnegative(),
+    offset: z.number().int().nonnegative(),
+    data: z.custom<Uint8Array>((v) => v instanceof Uint8Array && v.length <= UPLOAD_CHUNK_BYTES, `expected a Uint8Array of at most ${UPLOAD_CHUNK_BYTES} bytes`),
+  })
+  .strict();
+
+export const UploadFinish = z
+  .object({
+    uploadId: Id,
+    kind: z.enum(['auto', 'idx', 'csv', 'images']).default('auto'),
+    normalization: Normalization.optional(),
+  })
+  .strict();
+
+export const DatasetProgress = z.object({
+  /** The upload or the load this is about. */
+  id: Id,
+  phase: z.enum(['upload', 'decode']),
+  done: z.number().nonnegative(),
+  total: z.number().nonnegative(),
+});
