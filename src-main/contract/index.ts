@@ -14,6 +14,8 @@ import { Normalization as NormalizationSchema } from './spec';
 export * from './spec';
 export * from './specShapes';
 export * from './datasets';
+export * from './findings';
+import { Finding } from './findings';
 export { encodeWire, decodeWire, WireError } from './wire';
 
 // ---------------------------------------------------------------------------------------------
@@ -216,6 +218,8 @@ export const SpecCheck = z.object({
   flopsPerSample: z.number().nonnegative(),
   activationBytesPerSample: z.number().nonnegative(),
   outputShape: z.array(z.number().int()).nullable(),
+  /** Static diagnosis before training: loss-mismatch, unnormalized-input. */
+  findings: z.array(Finding),
 });
 export type SpecCheck = z.infer<typeof SpecCheck>;
 
@@ -311,6 +315,8 @@ export const events = {
   }),
   'train.snapshot': Snapshot,
   'train.nonFinite': NonFiniteReport,
+  /** A diagnosis finding, raised (`new`) or grown (`update`: more units, a plateau that ended). */
+  'train.finding': z.object({ jobId: JobId, finding: Finding, change: z.enum(['new', 'update']) }),
   'train.status': z.object({
     jobId: JobId,
     status: JobStatus,

@@ -194,7 +194,7 @@ export class DatasetRegistry {
         throw asDatasetError(error);
       }
     }
-    return asTrainingData({ ...dataset, normalization: spec.normalization });
+    return { ...asTrainingData({ ...dataset, normalization: spec.normalization }), rawRange: { min: dataset.stats.min, max: dataset.stats.max } };
   }
 
   dispose(): void {

@@ -13,6 +13,8 @@ import { RunWriter } from './runs/runWriter';
 import { listRuns, markInterrupted } from './runs/runStore';
 import { loadPresets } from './presets';
 import { UpdateBatcher } from './progressBatcher';
+import { Diagnosis, staticChecks } from './diagnosis/diagnosis';
+import type { Finding } from '@contract';
 
 export interface EngineOptions {
   backend?: BackendName;
@@ -36,6 +38,11 @@ function specIssues(error: SpecError): ContractError {
     message: `the spec cannot be built: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
     issues,
   });
+}
+
+/** What the static checks need of the data: task, outputs, shape and the raw value range. */
+function staticData(data: TrainingData): { task: TrainingData['task']; outputs: number; inputShape: number[]; valueRange: { min: number; max: number } } {
+  return { task: data.task, outputs: data.outputs, inputShape: data.inputShape, valueRange: data.rawRange ?? { min: 0, max: 1 } };
 }
 
 export async function createEngine(options: EngineOptions, emit: Emit): Promise<Engine> {
@@ -97,6 +104,7 @@ export async function createEngine(options: EngineOptions, emit: Emit): Promise<
         flopsPerSample: report.flopsPerSample,
         activationBytesPerSample: report.activationBytesPerSample,
         outputShape: report.outputShape,
+        findings: data && report.issues.length === 0 ? staticChecks(spec, staticData(data)) : [],
       };
     },
     'train.start': async ({ spec, runsDir }) => {
@@ -105,6 +113,11 @@ export async function createEngine(options: EngineOptions, emit: Emit): Promise<
       if (active()) throw new ContractError({ code: 'busy', message: 'another job started while the data loaded' });
       const jobId = `job-${nextJob++}`;
       let trainer: Trainer | null = null;
+      let diagnosis: Diagnosis | null = null;
+      const raise = (finding: Finding, change: 'new' | 'update'): void => {
+        writer?.appendFinding({ change, ...finding });
+        emit('train.finding', { jobId, finding, change });
+      };
       // Metrics reach the run folder in the same batches as they reach clients, disk first: what
       // a client has seen is on disk, even if the engine dies the next instant.
       const updates = new UpdateBatcher(jobId, (update) => {
@@ -119,10 +132,27 @@ export async function createEngine(options: EngineOptions, emit: Emit): Promise<
       };
       try {
         trainer = new Trainer(jobId, spec, data, choice.backend, {
-          onStep: (point) => updates.step(point),
-          onEpoch: (summary) => updates.epoch(summary),
-          onProbe: (step, epoch, layers, surface) => updates.probed({ step, epoch, layers, surface }),
+          onStart: (info) => {
+            diagnosis = new Diagnosis(spec, info);
+            diagnosis.subscribe((finding, change) => {
+              updates.flush();
+              raise(finding, change);
+            });
+          },
+          onStep: (point) => {
+            updates.step(point);
+            diagnosis?.onStep(point);
+          },
+          onEpoch: (summary) => {
+            updates.epoch(summary);
+            diagnosis?.onEpoch(summary);
+          },
+          onProbe: (step, epoch, layers, surface) => {
+            updates.probed({ step, epoch, layers, surface });
+            diagnosis?.onProbe({ step, epoch, layers, surface });
+          },
           onSnapshot: (snapshot) => {
+            diagnosis?.onSnapshot(snapshot);
             updates.flush();
             lastSnapshot = snapshot;
             writer?.writeSnapshot(snapshot);
@@ -130,11 +160,13 @@ export async function createEngine(options: EngineOptions, emit: Emit): Promise<
             written();
           },
           onNonFinite: (report) => {
+            diagnosis?.onNonFinite(report);
             updates.flush();
             writer?.appendMetrics([{ type: 'nonFinite', ...report }]);
             emit('train.nonFinite', report);
           },
           onStatus: (status, final, error) => {
+            if (final) diagnosis?.finish(final);
             updates.flush();
             const diskError = writer?.error ?? null;
             const ended = status === 'done' || status === 'stopped' || status === 'failed';
@@ -160,6 +192,8 @@ export async function createEngine(options: EngineOptions, emit: Emit): Promise<
       }
       job = trainer;
       lastSnapshot = null;
+      // Static checks come first: the spec and the data are wrong before any step is taken.
+      for (const finding of staticChecks(spec, staticData(data))) raise(finding, 'new');
       void trainer.run();
       return writer ? { ...trainer.info, runDir: writer.dir } : trainer.info;
     },

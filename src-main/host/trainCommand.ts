@@ -2,7 +2,7 @@
  * `trainbench train SPEC`: headless training on the same engine the app uses. Progress goes
  * to stderr; with --json, stdout holds one JSON document describing every run.
  */
-import type { BackendName, EpochSummary, EventOf, JobStatus, NonFiniteReport, RunFinal, Spec } from '@contract';
+import { findingKey, type BackendName, type EpochSummary, type EventOf, type Finding, type JobStatus, type NonFiniteReport, type RunFinal, type Spec } from '@contract';
 import type { EngineHost } from './engineHost';
 import { parseArgs, intFlag, UsageError, type ParsedArgs } from './args';
 import { applyOverrides, dataRefFor, readSpecSource, validateSpec } from './specFiles';
@@ -16,7 +16,27 @@ export interface RunResult {
   epochs: { epoch: number; loss: number | null; metrics: { accuracy?: number | null }; valLoss?: number | null; valMetrics?: { accuracy?: number | null } }[];
   final: RunFinal | null;
   nonFinite: NonFiniteReport | null;
-  findings: unknown[];
+  /** Each finding in its latest form, in the order first raised. */
+  findings: Finding[];
+}
+
+/**
+ * Which warning-or-worse codes occurred in the failed seeds and in the successful ones:
+ * "dead-units in 9 of 11 failures, 0 of 9 successes".
+ */
+export function findingsBySuccess(runs: RunResult[]): { code: string; failures: number; successes: number; failed: number; succeeded: number }[] {
+  const judged = runs.filter((r) => r.final?.success === true || r.final?.success === false);
+  const failed = judged.filter((r) => r.final?.success === false);
+  const succeeded = judged.filter((r) => r.final?.success === true);
+  const codes = new Set(judged.flatMap((r) => r.findings.filter((f) => f.severity !== 'info').map((f) => f.code)));
+  const has = (run: RunResult, code: string): boolean => run.findings.some((f) => f.code === code && f.severity !== 'info');
+  return [...codes].sort().map((code) => ({
+    code,
+    failures: failed.filter((r) => has(r, code)).length,
+    successes: succeeded.filter((r) => has(r, code)).length,
+    failed: failed.length,
+    succeeded: succeeded.length,
+  }));
 }
 
 /** Wilson score interval for a success rate: sound for small N and rates near 0 or 1. */
@@ -72,7 +92,11 @@ export async function runTrainCommand(
       summary['successRate'] = judged.length > 0 ? successes / judged.length : null;
       summary['successes'] = successes;
       summary['confidence95'] = wilsonInterval(successes, judged.length);
-      process.stderr.write(`success: ${successes} of ${judged.length} seeds (${spec.success.metric} ${spec.success.op} ${spec.success.value})\n`);
+      const [low, high] = wilsonInterval(successes, judged.length);
+      process.stderr.write(`success: ${successes} of ${judged.length} seeds (${spec.success.metric} ${spec.success.op} ${spec.success.value}), 95 % interval ${(low * 100).toFixed(0)}–${(high * 100).toFixed(0)} %\n`);
+      const byCode = findingsBySuccess(runs);
+      summary['findingsBySuccess'] = byCode;
+      for (const row of byCode) process.stderr.write(`  ${row.code} in ${row.failures} of ${row.failed} failures, ${row.successes} of ${row.succeeded} successes\n`);
     }
     if (json) process.stdout.write(`${JSON.stringify({ backend: info.backend, spec, runs, summary })}\n`);
     // Runs that stopped on NaN count as finished: the finding is the result.
@@ -87,6 +111,7 @@ async function trainOne(host: EngineHost, spec: Spec, runsDir: string, quiet: bo
   const epochsByJob = new Map<string, EpochSummary[]>();
   const ended = new Map<string, EventOf<'train.status'>>();
   const nonFinite = new Map<string, NonFiniteReport>();
+  const findingsByJob = new Map<string, Map<string, Finding>>();
   let crashed: string | null = null;
   let wake: () => void = () => undefined;
   const seed = spec.training.seed;
@@ -105,6 +130,12 @@ async function trainOne(host: EngineHost, spec: Spec, runsDir: string, quiet: bo
         const val = summary.valLoss !== null ? ` val_loss ${summary.valLoss.toFixed(4)}${summary.valAccuracy !== null ? ` val_acc ${(summary.valAccuracy * 100).toFixed(1)}%` : ''}` : '';
         process.stderr.write(`  seed ${seed} epoch ${summary.epoch + 1}/${spec.training.epochs} loss ${summary.loss?.toFixed(4) ?? 'NaN'}${acc}${val}\n`);
       }
+    } else if (channel === 'train.finding') {
+      const { jobId, finding, change } = payload as EventOf<'train.finding'>;
+      const byKey = findingsByJob.get(jobId) ?? new Map<string, Finding>();
+      byKey.set(findingKey(finding), finding);
+      findingsByJob.set(jobId, byKey);
+      if (!quiet && change === 'new' && finding.severity !== 'info') process.stderr.write(`  [${finding.severity}] ${finding.code}: ${finding.message}\n`);
     } else if (channel === 'train.nonFinite') {
       const report = payload as NonFiniteReport;
       nonFinite.set(report.jobId, report);
@@ -136,7 +167,8 @@ async function trainOne(host: EngineHost, spec: Spec, runsDir: string, quiet: bo
       ...(e.valLoss !== null ? { valLoss: e.valLoss, valMetrics: e.valAccuracy !== null ? { accuracy: e.valAccuracy } : {} } : {}),
     }));
     const runDir = (job as { runDir?: string }).runDir ?? null;
-    const result: RunResult = { seed, runDir, status: status.status, epochs, final: status.final ?? null, nonFinite: nonFinite.get(id) ?? null, findings: [] };
+    const findings = [...(findingsByJob.get(id)?.values() ?? [])];
+    const result: RunResult = { seed, runDir, status: status.status, epochs, final: status.final ?? null, nonFinite: nonFinite.get(id) ?? null, findings };
     if (status.error) result.error = status.error;
     if (status.error) process.stderr.write(`  seed ${seed} failed: ${status.error}\n`);
     return result;

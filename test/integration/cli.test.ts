@@ -18,7 +18,7 @@ describe('trainbench train', () => {
     const doc = JSON.parse(result.stdout) as {
       backend: string;
       spec: { training: { epochs: number } };
-      runs: { seed: number; runDir: string; status: string; epochs: { epoch: number; loss: number; metrics: { accuracy: number } }[]; final: { steps: number }; findings: unknown[] }[];
+      runs: { seed: number; runDir: string; status: string; epochs: { epoch: number; loss: number; metrics: { accuracy: number } }[]; final: { steps: number }; findings: { code: string; severity: string }[] }[];
       summary: { repeat: number; successRate: number; confidence95: [number, number] };
     };
     expect(doc.backend).toBe('wasm');
@@ -28,7 +28,8 @@ describe('trainbench train', () => {
       expect(run.status).toBe('done');
       expect(run.epochs).toHaveLength(40);
       expect(run.epochs[0]!.metrics.accuracy).toBeGreaterThanOrEqual(0);
-      expect(run.findings).toEqual([]);
+      // Healthy XOR: nothing worth a warning.
+      expect(run.findings.filter((f) => f.severity !== 'info')).toEqual([]);
       expect(existsSync(join(run.runDir, 'run.json'))).toBe(true);
       const record = JSON.parse(readFileSync(join(run.runDir, 'run.json'), 'utf8')) as { status: string; seed: number; backend: string; versions: { tfjs: string } };
       expect(record).toMatchObject({ status: 'done', seed: run.seed, backend: 'wasm' });
@@ -67,9 +68,17 @@ describe('trainbench train', () => {
     const runsDir = mkdtempSync(join(tmpdir(), 'tb-cli-'));
     const result = trainbench(['train', 'mnist-relu-nan', '--set', 'training.epochs=1', '--json', '--runs-dir', runsDir]);
     expect(result.status, result.stderr).toBe(0);
-    const doc = JSON.parse(result.stdout) as { runs: { status: string; nonFinite: { step: number; tensor: string } }[] };
+    const doc = JSON.parse(result.stdout) as { runs: { status: string; runDir: string; nonFinite: { step: number; tensor: string }; findings: { code: string; step: number; layer?: string; message: string }[] }[] };
     expect(doc.runs[0]!.status).toBe('stopped');
     expect(doc.runs[0]!.nonFinite.step).toBeLessThan(250);
+    // Situation 3, diagnosed: the static checks before the first step, then the NaN/Inf with its step.
+    const codes = doc.runs[0]!.findings.map((f) => f.code);
+    expect(codes).toEqual(expect.arrayContaining(['loss-mismatch', 'unnormalized-input', 'non-finite']));
+    expect(doc.runs[0]!.findings.find((f) => f.code === 'loss-mismatch')!.step).toBe(0);
+    expect(doc.runs[0]!.findings.find((f) => f.code === 'non-finite')!.step).toBe(doc.runs[0]!.nonFinite.step);
+    // The run folder holds them too.
+    const lines = readFileSync(join(doc.runs[0]!.runDir, 'findings.jsonl'), 'utf8').trim().split('\n');
+    expect(lines.length).toBeGreaterThanOrEqual(3);
     expect(result.stderr).toMatch(/(NaN|Inf) in the (loss|activation|gradient)/);
   });
 });

@@ -12,6 +12,8 @@ export interface TrainingData {
   train: SampleSet;
   /** Held out by the dataset itself (e.g. MNIST's t10k); validation uses it when no split is set. */
   test?: SampleSet;
+  /** Range of the stored inputs before normalisation (0–255 pixels, say), for the static checks. */
+  rawRange?: { min: number; max: number };
 }
 
 export interface SampleSet {

@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef, watch } from 'vue';
-import { inferShapes, Monitor, Training, type DataShape, type DatasetRef, type LayerType, type Spec, type SpecCheck, type SpecIssue } from '@contract';
+import { inferShapes, Monitor, Training, type DataShape, type DatasetRef, type LayerType, type Normalization, type Spec, type SpecCheck, type SpecIssue } from '@contract';
 import { useBridge } from '../bridge';
 import { parseEditableSpec, readSpecFile, specFileName, specFileText } from '../features/model/specFile';
 import { changeLayerType as retype, defaultLayer, duplicateLayer as duplicated, insertLayer, moveLayer as moved, removeLayer as removed, setAtPath } from '../features/model/layerEdits';
@@ -255,6 +255,27 @@ export const useSpecStore = defineStore('spec', () => {
     commit(next);
   }
 
+  /**
+   * Makes a dataset the spec's, as one undoable edit, from the Data screen: the normalisation
+   * is the one the dataset was loaded and previewed with (the engine applies the spec's to a
+   * loaded set), and `shape` is what the engine reported for it, so that the loss and an
+   * input layer follow as in setDataset even for a dropped set whose shape only it knows.
+   */
+  function useDataset(dataset: DatasetRef, normalization: Normalization, shape: DataShape | null): void {
+    const next = plain();
+    if (!next) return;
+    const before = dataShape.value;
+    const after = shape ?? knownDataShape(dataset);
+    next.dataset = dataset;
+    next.normalization = normalization;
+    if (after && (before?.task !== after.task || before.inputShape.length !== after.inputShape.length)) {
+      next.training.loss = suggestedSetup(after, dataset.kind === 'builtin' ? dataset.name : undefined).loss;
+    }
+    const first = next.model.layers[0];
+    if (after && first?.type === 'input') first.shape = [...after.inputShape];
+    commit(next);
+  }
+
   /** Opens the text of a spec file; on a problem the spec stays as it was and `fileError` says why. */
   function openFile(text: string, fileName: string): boolean {
     const result = readSpecFile(text, fileName);
@@ -309,6 +330,7 @@ export const useSpecStore = defineStore('spec', () => {
     duplicateLayer,
     changeLayerType,
     setDataset,
+    useDataset,
     openFile,
     fileOf,
   };
@@ -328,6 +350,8 @@ function localCheck(spec: Spec, data: DataShape | null): SpecCheck {
     dataError: null,
     layers: report.layers,
     issues: report.issues,
+    // The engine's static diagnosis arrives with its answer; the local estimate has none.
+    findings: [],
     totalParams: report.totalParams,
     trainableParams: report.trainableParams,
     flopsPerSample: report.flopsPerSample,

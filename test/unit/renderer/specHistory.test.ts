@@ -47,6 +47,7 @@ function fakeBridge(checks: Spec[]): Bridge {
           dataError: null,
           layers: [],
           issues: [],
+          findings: [],
           totalParams: 0,
           trainableParams: 0,
           flopsPerSample: 0,

@@ -1,0 +1,106 @@
+/**
+ * loss-mismatch (static, before training): a loss that does not fit the task or the output.
+ * MSE on one-hot class labels (situation 3: it trains, slowly, and saturated outputs stall
+ * it), cross-entropy on an output that is not a probability, a softmax output with a binary
+ * loss, a softmax applied twice.
+ */
+import type { Spec } from '@contract';
+import { outputActivation } from '@contract/specShapes';
+import type { Finding, Suggestion } from '@contract/findings';
+import { logitsSuggestion, outputActivationIndex } from '../common';
+
+export interface TaskShape {
+  task: 'classification' | 'regression';
+  /** Classes for classification; target width for regression. */
+  outputs: number;
+}
+
+/** The output width of the spec's last dense/conv layer (null when there is none). */
+function outputWidth(spec: Spec): number | null {
+  const layers = spec.model.layers;
+  for (let i = layers.length - 1; i >= 0; i--) {
+    const layer = layers[i]!;
+    if (layer.type === 'dense') return layer.units;
+    if (layer.type === 'conv2d') return layer.filters;
+  }
+  return null;
+}
+
+function finding(severity: Finding['severity'], message: string, suggestions: Suggestion[], evidence: Finding['evidence']): Finding {
+  return { code: 'loss-mismatch', severity, step: 0, epoch: 0, evidence, message, suggestions };
+}
+
+/** The loss-mismatch finding for a spec and what its dataset holds, or null when the loss fits. */
+export function lossMismatch(spec: Spec, data: TaskShape): Finding | null {
+  const loss = spec.training.loss;
+  const activation = outputActivation(spec.model.layers);
+  const width = outputWidth(spec) ?? data.outputs;
+  const outIndex = outputActivationIndex(spec);
+  const evidence = { loss: loss.type, fromLogits: 'fromLogits' in loss ? loss.fromLogits : null, outputActivation: activation, outputs: width, task: data.task, classes: data.task === 'classification' ? data.outputs : null };
+  const logits = logitsSuggestion(spec, width === 1 ? 1 : data.outputs);
+  const setActivation = (to: string, label: string): Suggestion[] => (outIndex === null ? [] : [{ label, set: { [`model.layers.${outIndex}.activation`]: to } }]);
+
+  if (data.task === 'regression' && loss.type !== 'mse' && loss.type !== 'mae' && loss.type !== 'binaryCrossentropy') {
+    return finding('error', `${loss.type} needs class labels, but the dataset's target is a regression value: use mse or mae.`, [{ label: 'Use mse', set: { 'training.loss': { type: 'mse' } } }], evidence);
+  }
+  if (loss.type === 'binaryCrossentropy' && activation === 'softmax') {
+    const message =
+      width === 1
+        ? 'The output is a softmax over 1 unit, which is always 1, and the loss is binary cross-entropy: the network cannot express anything. A binary output needs a sigmoid (or logits with fromLogits).'
+        : `The output is a softmax over ${width} units and the loss is binary cross-entropy, which treats each unit as its own yes/no: the softmax couples them so they cannot each be right. Use categorical cross-entropy for one class per sample.`;
+    return finding('error', message, width === 1 ? [logits, ...setActivation('sigmoid', 'Use a sigmoid output')] : [logits], evidence);
+  }
+  if (loss.type === 'sparseCategoricalCrossentropy' || loss.type === 'categoricalCrossentropy') {
+    if (!loss.fromLogits && activation !== 'softmax') {
+      if (activation === 'sigmoid') {
+        return finding(
+          'warning',
+          `${loss.type} is computed on sigmoid outputs, which are not a distribution over the classes (they need not sum to 1): the loss only pushes the right class up and never the others down. Use a softmax output, or better, a linear output and cross-entropy from logits.`,
+          [logits, ...setActivation('softmax', 'Use a softmax output')],
+          evidence,
+        );
+      }
+      return finding(
+        'error',
+        `${loss.type} takes the log of the output as a probability, but the output layer's activation is ${activation}, not softmax: outputs ≤ 0 are clipped to 1e-7 and pass no gradient, and the rest do not sum to 1. Compute the loss from logits (fromLogits), or end with a softmax.`,
+        [logits, ...setActivation('softmax', 'Use a softmax output')],
+        evidence,
+      );
+    }
+    if (loss.fromLogits && (activation === 'softmax' || activation === 'sigmoid')) {
+      return finding(
+        'warning',
+        `The loss applies softmax to the output itself (fromLogits), but the output layer already applies ${activation}: the probabilities are squashed a second time, so the loss can never get near 0 and its gradient is small. Make the output linear.`,
+        setActivation('linear', 'Use a linear output (logits)'),
+        evidence,
+      );
+    }
+  }
+  if (loss.type === 'binaryCrossentropy') {
+    if (!loss.fromLogits && activation !== 'sigmoid') {
+      return finding(
+        'error',
+        `binaryCrossentropy takes the output as a probability, but the output layer's activation is ${activation}, not sigmoid: outputs outside (0, 1) are clipped and pass no gradient. Compute the loss from logits (fromLogits), or end with a sigmoid.`,
+        [{ label: 'Compute binary cross-entropy from logits', set: { 'training.loss': { type: 'binaryCrossentropy', fromLogits: true } } }, ...setActivation('sigmoid', 'Use a sigmoid output')],
+        evidence,
+      );
+    }
+    if (loss.fromLogits && activation === 'sigmoid') {
+      return finding(
+        'warning',
+        'The loss applies a sigmoid to the output itself (fromLogits), but the output layer already applies one: the output is squashed twice. Make the output linear.',
+        setActivation('linear', 'Use a linear output (logits)'),
+        evidence,
+      );
+    }
+  }
+  if (data.task === 'classification' && (loss.type === 'mse' || loss.type === 'mae')) {
+    const saturating = activation === 'sigmoid' || activation === 'softmax';
+    const message =
+      `${loss.type === 'mse' ? 'MSE' : 'MAE'} is used on class labels (${data.outputs} classes, as one-hot targets): it treats the class scores as regression targets, ` +
+      `so a confidently wrong output is punished little${saturating ? `, and where the ${activation} output saturates the gradient all but vanishes` : ''}. ` +
+      'Classification learns much faster with cross-entropy computed from logits.';
+    return finding('warning', message, [logits], evidence);
+  }
+  return null;
+}

@@ -1,0 +1,224 @@
+/**
+ * Every threshold the detectors decide on, in one place, with its default and where that
+ * comes from. "DESIGN" means the defaults table of DESIGN.md's diagnosis vocabulary; the rest
+ * are choices made here so that the healthy presets (mnist-mlp, mnist-cnn, xor) raise no
+ * warning while the three situations do. Override any of them with a partial object.
+ */
+
+export interface Thresholds {
+  // dead-units ----------------------------------------------------------------------------
+  /** A unit is dead when the fraction of probe samples where it outputs > 0 is at most this. DESIGN: 0 on every sample. */
+  deadActiveMax: number;
+  /** Consecutive probes a unit must be dead on before it is reported (one silent probe can be chance). */
+  deadMinProbes: number;
+  /**
+   * A warning once this fraction of the layer is dead, or when at most `deadWarnAlive` units
+   * are left alive (relu-abs: one of three dead fails the fit). Fewer are info: a wide layer
+   * fed by non-negative features (ReLU conv maps, pixels) starts with a fifth of its units dead
+   * and learns well anyway (mnist-cnn's dense layer: 25 of 128).
+   */
+  deadWarnFraction: number;
+  deadWarnAlive: number;
+
+  // linear-units --------------------------------------------------------------------------
+  /** A unit never bends when it is active on at least this fraction of probe samples. DESIGN: 99 %. */
+  linearActiveMin: number;
+  linearMinProbes: number;
+  /**
+   * A warning when at most this many units of the layer still bend (neither linear nor dead):
+   * the layer is then (nearly) a linear map. Otherwise info: a linear unit can be the linear
+   * term a fit needs (relu-abs's successful seeds include |x|+|y| pyramids made of two hinges
+   * and one always-on unit), and always-on filters are common in healthy conv layers.
+   */
+  linearWarnBending: number;
+
+  // duplicate-units -----------------------------------------------------------------------
+  /** Cosine of two units' incoming weights and bias at or above which they count as one unit. DESIGN: 0.99. */
+  duplicateCosine: number;
+  /** Consecutive weight observations (snapshots, or the probe's 2-D surface) a pair must stay duplicate. */
+  duplicateMinObservations: number;
+  /**
+   * Units lost to duplication (units − distinct features) at or above this share of the layer
+   * make a warning, fewer are info. With 2-D inputs a unit is a 3-vector, and 16 of them
+   * trained on three blobs settle four or five onto the same two or three boundaries, harmlessly;
+   * in relu-abs one pair of 3 loses a third of the layer and the fit fails.
+   */
+  duplicateWarnFraction: number;
+  /** Skip a layer when units² / 2 × fan-in exceeds this many multiply-adds (~0.1 s of JS): wide layers rarely collapse. */
+  duplicateMaxWork: number;
+
+  // saturated-units -----------------------------------------------------------------------
+  /**
+   * A sigmoid/tanh unit is saturated when it is within 1 % of an asymptote (the trainer's
+   * measurement) on at least this fraction of probe samples. DESIGN: 95 %.
+   */
+  saturatedFraction: number;
+  saturatedMinProbes: number;
+  saturatedWarnFraction: number;
+
+  // vanishing-gradient --------------------------------------------------------------------
+  /** A layer's gradient norm below this fraction of the largest layer's. DESIGN: 1e-4. */
+  vanishingRatio: number;
+  /** ...or below this absolute value. DESIGN: 1e-8. */
+  vanishingAbsolute: number;
+  /** Steps the condition must hold without a break. DESIGN: "a sustained window". */
+  vanishingWindow: number;
+  /** The absolute test applies only while the loss is above this: at a near-perfect fit small gradients are right. */
+  vanishingMinLoss: number;
+  /**
+   * A global gradient norm below this fraction of its early median means the run sits at a
+   * critical point (a minimum, good or bad, or a saddle), where every gradient is small by
+   * nature and Adam's second moment, still remembering the early gradients, shrinks every
+   * update: converged relu-abs seeds update by 1e-8 of their weights. The absolute vanishing
+   * test and unchanged-weights say nothing there; dead units or a plateau say why it stopped.
+   */
+  convergedFraction: number;
+
+  // exploding-gradient --------------------------------------------------------------------
+  /** Global gradient norm above this multiple of its early median. DESIGN: 1e3. */
+  explodingFactor: number;
+  /** Finite steps whose median is "early" (at least 3 are needed before the test runs). */
+  explodingEarlySteps: number;
+  /** ...or growth by this factor within `explodingWindow` steps. DESIGN: "orders of magnitude within a window". */
+  explodingGrowth: number;
+  explodingWindow: number;
+  /**
+   * The loss must have risen to this multiple of its early median (or of its value at the
+   * window's smallest gradient): gradients that grow while the loss falls are learning
+   * kicking in (deep-cnn-plateau), not exploding.
+   */
+  explodingLossRise: number;
+
+  // plateau -------------------------------------------------------------------------------
+  /** Steps averaged into one point of the loss curve the plateau detector reads. */
+  plateauBlockSteps: number;
+  /** "Within a small band": every block mean within ± this fraction of the segment's mean. */
+  plateauBand: number;
+  /** Steps a flat segment must last. */
+  plateauMinSteps: number;
+  /** "Far above its later minimum": learning has resumed once the loss is this fraction below the plateau. */
+  plateauDrop: number;
+  /** A plateau at the loss of random guessing (ln K for cross-entropy) within this fraction is reported while it lasts. */
+  plateauChanceBand: number;
+  /** ...as is one where the accuracy is at most this multiple of 1/K. */
+  plateauChanceAccuracy: number;
+
+  // oscillating-loss ----------------------------------------------------------------------
+  /** Steps looked at. */
+  oscillationWindow: number;
+  /** Steps averaged per point for mini-batch training (full-batch training reads every step). */
+  oscillationBlockSteps: number;
+  /** Share of consecutive points where the direction flips. */
+  oscillationChanges: number;
+  /**
+   * Median swing between consecutive points, as a fraction of the early loss: mini-batch noise
+   * late in training is large relative to the loss then, but small against where it started.
+   */
+  oscillationSwing: number;
+  /** The window's last third must not be this fraction below its first third (then it is still learning). */
+  oscillationTrendFall: number;
+
+  // diverging-loss ------------------------------------------------------------------------
+  /** Loss blocks (of `plateauBlockSteps`) looked at. */
+  divergingBlocks: number;
+  /** Share of those block-to-block moves that go up. */
+  divergingRises: number;
+  /** The last block must be at least this multiple of the lowest block so far. */
+  divergingFactor: number;
+
+  // unchanged-weights ---------------------------------------------------------------------
+  /** ‖Δw‖/‖w‖ per step below this. DESIGN: 1e-7. */
+  unchangedRatio: number;
+  unchangedWindow: number;
+
+  // overfitting ---------------------------------------------------------------------------
+  /** Validation loss at least this fraction above its minimum. */
+  overfitRise: number;
+  /** Epochs since the minimum. */
+  overfitPatience: number;
+  /** Training loss at least this fraction below its value at the validation minimum ("while training loss falls"). */
+  overfitTrainFall: number;
+  /** A warning (not info) once validation accuracy has dropped this much from its best... */
+  overfitAccuracyDrop: number;
+  /** ...or, without accuracy, once validation loss is this fraction above its minimum. */
+  overfitWarnRise: number;
+
+  // unnormalized-input --------------------------------------------------------------------
+  /** Largest |input| the network should see. DESIGN: "far from the unit range (0–255 pixels, say)". */
+  inputMaxAbs: number;
+  /** Inputs all smaller than this in magnitude are reported as info (they scale every first-layer gradient down). */
+  inputTinyAbs: number;
+}
+
+export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = Object.freeze({
+  deadActiveMax: 0,
+  deadMinProbes: 2,
+  deadWarnFraction: 0.5,
+  deadWarnAlive: 3,
+
+  linearActiveMin: 0.99,
+  linearMinProbes: 2,
+  linearWarnBending: 1,
+
+  duplicateCosine: 0.99,
+  duplicateMinObservations: 2,
+  duplicateWarnFraction: 0.3,
+  duplicateMaxWork: 1e8,
+
+  saturatedFraction: 0.95,
+  saturatedMinProbes: 2,
+  saturatedWarnFraction: 0.1,
+
+  vanishingRatio: 1e-4,
+  vanishingAbsolute: 1e-8,
+  vanishingWindow: 100,
+  vanishingMinLoss: 1e-3,
+  convergedFraction: 1e-3,
+
+  explodingFactor: 1e3,
+  explodingEarlySteps: 10,
+  explodingGrowth: 1e3,
+  explodingWindow: 20,
+  explodingLossRise: 1.1,
+
+  plateauBlockSteps: 10,
+  plateauBand: 0.02,
+  plateauMinSteps: 200,
+  plateauDrop: 0.3,
+  plateauChanceBand: 0.05,
+  plateauChanceAccuracy: 1.5,
+
+  oscillationWindow: 60,
+  oscillationBlockSteps: 5,
+  oscillationChanges: 0.6,
+  oscillationSwing: 0.2,
+  oscillationTrendFall: 0.1,
+
+  divergingBlocks: 8,
+  divergingRises: 0.75,
+  divergingFactor: 2,
+
+  unchangedRatio: 1e-7,
+  unchangedWindow: 50,
+
+  overfitRise: 0.1,
+  overfitPatience: 2,
+  overfitTrainFall: 0.02,
+  overfitAccuracyDrop: 0.02,
+  overfitWarnRise: 0.5,
+
+  inputMaxAbs: 10,
+  inputTinyAbs: 1e-2,
+});
+
+/** The defaults with `overrides` applied; refuses unknown names and non-finite values, naming them. */
+export function resolveThresholds(overrides: Partial<Thresholds> = {}): Thresholds {
+  const resolved: Thresholds = { ...DEFAULT_THRESHOLDS };
+  for (const [name, value] of Object.entries(overrides)) {
+    if (!Object.prototype.hasOwnProperty.call(DEFAULT_THRESHOLDS, name)) throw new Error(`unknown diagnosis threshold "${name}"`);
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new Error(`diagnosis threshold "${name}" must be a finite number ≥ 0, got ${String(value)}`);
+    resolved[name as keyof Thresholds] = value;
+  }
+  return resolved;
+}
