@@ -113,6 +113,8 @@ export const JobInfo = z.object({
   totalParams: z.number().int().nonnegative(),
   /** The run's folder on disk, when it is written. */
   runDir: z.string().optional(),
+  /** Wall-clock time (ms since 1970) the job started: StepPoint.time counts from here. */
+  startedAt: z.number(),
 });
 export type JobInfo = z.infer<typeof JobInfo>;
 

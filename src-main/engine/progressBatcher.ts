@@ -13,6 +13,7 @@ export class UpdateBatcher {
   private epochs: EpochSummary[] = [];
   private probe: ProbeResult | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
+  private lastFlush = 0;
 
   constructor(
     private readonly jobId: string,
@@ -22,7 +23,10 @@ export class UpdateBatcher {
 
   step(point: StepPoint): void {
     this.points.push(point);
-    this.schedule();
+    // A timer cannot fire during a long synchronous step: when an update is due, send it now
+    // (still at most one per interval), so slow steps do not reach the screen a step late.
+    if (performance.now() - this.lastFlush >= this.intervalMs) this.flush();
+    else this.schedule();
   }
 
   epoch(summary: EpochSummary): void {
@@ -46,6 +50,7 @@ export class UpdateBatcher {
       this.timer = null;
     }
     if (this.points.length === 0 && this.epochs.length === 0 && this.probe === null) return;
+    this.lastFlush = performance.now();
     const update = { jobId: this.jobId, points: this.points, epochs: this.epochs, probe: this.probe };
     this.points = [];
     this.epochs = [];

@@ -128,6 +128,7 @@ export class Trainer {
       stepsPerEpoch,
       epochs: spec.training.epochs,
       totalParams: this.report.totalParams,
+      startedAt: Date.now(),
     };
   }
 
@@ -180,7 +181,8 @@ export class Trainer {
   /** Runs to the end; resolves when done, stopped or failed. Never rejects. */
   async run(): Promise<void> {
     const { training, monitor } = this.spec;
-    const started = performance.now();
+    // StepPoint.time counts from the startedAt the job announced.
+    const started = performance.now() - (Date.now() - this.info.startedAt);
     const random = mulberry32(training.seed);
     const order = Int32Array.from({ length: this.split.train.count }, (_, i) => i);
     let lastStats: { loss: number | null; accuracy: number | null } = { loss: null, accuracy: null };

@@ -1,125 +1,348 @@
 import { defineStore } from 'pinia';
-import { computed, ref, shallowRef, triggerRef } from 'vue';
-import type { EpochSummary, EventOf, JobInfo, JobStatus, NonFiniteReport, ProbeResult, RunFinal, Spec, StepPoint } from '@contract';
+import { computed, markRaw, ref, shallowRef } from 'vue';
+import type { EventOf, JobInfo, NonFiniteReport, ProbeResult, RunFinal, Snapshot, Spec } from '@contract';
 import { useBridge } from '../bridge';
+import { MAX_REPEAT, useSpecStore } from './useSpecStore';
+import { RunData, snapshotBytes, type RunStatus } from '../features/monitor/runData';
+import { runColour } from '../features/monitor/colours';
+import { benchMode, clock, pointsArrived } from '../features/monitor/latencyRecorder';
+import { installBenchHooks } from '../features/monitor/benchHooks';
+import type { XAxis } from '../features/monitor/chartModels';
 
-/** The training job the Train screen drives: its status and its live measurements. */
+/** Requested snapshots (for live histograms) come at most this often. */
+const SNAPSHOT_INTERVAL_MS = 2000;
+/**
+ * Live histograms ask the engine for snapshots only when one is this small. The engine's pipe
+ * writes a big message a buffer's worth per event-loop turn, between training steps, and
+ * every train.update waits behind it: a 12 MB snapshot of the MNIST MLP holds the curves
+ * for ~6 s. Bigger models get their histograms from the spec's snapshot interval, the end of
+ * the run, or the panel's refresh button.
+ */
+export const LIVE_SNAPSHOT_MAX_BYTES = 1_000_000;
+/** A requested snapshot that took longer than this stops the live refresh for its run. */
+const LIVE_SNAPSHOT_MAX_MS = 250;
+
+type TrainEvent = 'train.update' | 'train.snapshot' | 'train.nonFinite' | 'train.status';
+
+/**
+ * The training the Train screen drives: one start runs N seeds one after another (the setup's
+ * repeat count), each a run kept with its colour so that the monitor overlays them. Runs are
+ * plain objects outside Vue's reactivity; `revision` moves whenever any of them changes.
+ */
 export const useTrainingStore = defineStore('training', () => {
   const bridge = useBridge();
-  const job = shallowRef<JobInfo | null>(null);
-  const status = ref<JobStatus | 'idle' | 'starting'>('idle');
-  const error = ref<string | null>(null);
-  // Appended in place: shallowRefs with a revision counter, never a deep proxy per point.
-  const steps = shallowRef<StepPoint[]>([]);
-  const epochs = shallowRef<EpochSummary[]>([]);
+  const runs = shallowRef<RunData[]>([]);
+  const current = shallowRef<RunData | null>(null);
   const revision = ref(0);
+  const status = ref<RunStatus | 'idle'>('idle');
+  const error = ref<string | null>(null);
+  const job = shallowRef<JobInfo | null>(null);
   const probe = shallowRef<ProbeResult | null>(null);
   const nonFinite = shallowRef<NonFiniteReport | null>(null);
   const final = shallowRef<RunFinal | null>(null);
+  /** The run the per-layer panels show; null: the current one. */
+  const selectedRunId = ref<string | null>(null);
+  /** The run hovered in the legend: drawn on top, the others dimmed. */
+  const highlighted = ref<string | null>(null);
+  const smoothing = ref(0.6);
+  const xAxis = ref<XAxis>('steps');
+  const logScale = ref(true);
 
   const jobId = computed(() => job.value?.jobId ?? null);
   const active = computed(() => status.value === 'running' || status.value === 'paused' || status.value === 'starting');
+  const selectedRun = computed<RunData | null>(() => {
+    void revision.value;
+    return runs.value.find((r) => r.id === selectedRunId.value) ?? current.value ?? runs.value.at(-1) ?? null;
+  });
   const lastLoss = computed(() => {
     void revision.value;
-    return steps.value.at(-1)?.loss ?? null;
+    const run = current.value;
+    if (!run || run.count === 0) return null;
+    const v = run.loss.at(run.count - 1);
+    return Number.isFinite(v) ? v : null;
+  });
+  const seedsDone = computed(() => {
+    void revision.value;
+    return runs.value.filter((r) => !r.synthetic && r.ended).length;
+  });
+  const seedsTotal = computed(() => {
+    void revision.value;
+    return runs.value.filter((r) => !r.synthetic).length;
   });
 
-  // The engine may report a job's first steps before the response that names the job arrives.
-  let pendingEvents: { channel: string; payload: { jobId: string } }[] = [];
-  const ours = (channel: string, payload: { jobId: string }): boolean => {
-    if (payload.jobId === jobId.value) return true;
-    if (status.value === 'starting') pendingEvents.push({ channel, payload });
-    return false;
-  };
+  let queue: { spec: Spec; runs: RunData[] } | null = null;
+  let stopRequested = false;
+  let nextRunId = 1;
+  // The engine may report a job's first events before the response that names the job arrives.
+  let pending: { channel: TrainEvent; payload: { jobId: string }; at: number }[] = [];
 
-  function apply(channel: string, payload: unknown): void {
+  function bump(): void {
+    revision.value++;
+  }
+
+  function runOf(jobIdValue: string): RunData | null {
+    const run = current.value;
+    if (run?.jobId === jobIdValue) return run;
+    return null;
+  }
+
+  function apply(run: RunData, channel: TrainEvent, payload: unknown): void {
     switch (channel) {
       case 'train.update': {
         const update = payload as EventOf<'train.update'>;
-        for (const point of update.points) steps.value.push(point);
-        for (const summary of update.epochs) epochs.value.push(summary);
-        if (update.probe) probe.value = update.probe;
-        revision.value++;
-        triggerRef(steps);
-        triggerRef(epochs);
+        if (benchMode) pointsArrived(run, update.points.map((p) => p.time));
+        run.append(update);
+        if (update.probe && run === current.value) probe.value = update.probe;
         break;
       }
+      case 'train.snapshot':
+        receivedSnapshot(run, payload as Snapshot);
+        break;
       case 'train.nonFinite':
-        nonFinite.value = payload as NonFiniteReport;
+        run.nonFinite = payload as NonFiniteReport;
+        if (run === current.value) nonFinite.value = run.nonFinite;
         break;
       case 'train.status': {
         const event = payload as EventOf<'train.status'>;
-        status.value = event.status;
-        if (event.error) error.value = event.error;
-        if (event.final) final.value = event.final;
+        run.status = event.status;
+        if (event.error) run.error = event.error;
+        if (event.final) run.final = event.final;
+        if (run === current.value) {
+          if (event.error) error.value = event.error;
+          if (event.final) final.value = event.final;
+          status.value = event.status;
+        }
+        if (event.status === 'done' || event.status === 'stopped' || event.status === 'failed') ended(run);
         break;
       }
     }
+    run.revision++;
+    bump();
   }
 
-  for (const channel of ['train.update', 'train.nonFinite', 'train.status'] as const) {
-    bridge.on(channel, (payload) => {
-      if (ours(channel, payload)) apply(channel, payload);
-    });
+  function onEvent(channel: TrainEvent, payload: { jobId: string }): void {
+    const at = clock();
+    const run = runOf(payload.jobId);
+    if (run) {
+      if (channel === 'train.status' && run.startSeenAt === 0) run.startSeenAt = at;
+      apply(run, channel, payload);
+    } else if (current.value && current.value.status === 'starting') pending.push({ channel, payload, at });
+  }
+
+  for (const channel of ['train.update', 'train.snapshot', 'train.nonFinite', 'train.status'] as const) {
+    bridge.on(channel, (payload) => onEvent(channel, payload));
   }
   bridge.on('engine.status', (event) => {
     if (event.state === 'crashed' && active.value) {
+      const run = current.value;
+      if (run) ((run.status = 'failed'), (run.error = event.message));
       status.value = 'failed';
       error.value = event.message;
+      dropQueued();
+      bump();
     }
   });
 
-  async function start(spec: Spec): Promise<void> {
+  /** Starts the spec, `repeat` seeds in a row from its seed (default: the set-up's repeat count). */
+  async function start(spec: Spec, repeat?: number): Promise<void> {
+    const n = Math.max(1, Math.min(MAX_REPEAT, Math.floor(repeat ?? useSpecStore().repeat ?? 1)));
     error.value = null;
-    steps.value = [];
-    epochs.value = [];
+    nonFinite.value = null;
+    final.value = null;
+    probe.value = null;
+    job.value = null;
+    selectedRunId.value = null;
+    highlighted.value = null;
+    stopRequested = false;
+    const base = spec.training.seed;
+    const list = Array.from({ length: n }, (_, i) => {
+      const id = `run-${nextRunId++}`;
+      const run = markRaw(new RunData(id, i, base + i, runColour(i), n > 1 ? `seed ${base + i}` : spec.name ?? 'run'));
+      run.setSmoothing(smoothing.value);
+      return run;
+    });
+    runs.value = list;
+    queue = { spec, runs: list };
+    bump();
+    await launch(list[0]!);
+  }
+
+  async function launch(run: RunData): Promise<void> {
+    if (!queue) return;
+    const spec = queue.spec;
+    current.value = run;
+    job.value = null;
     probe.value = null;
     nonFinite.value = null;
     final.value = null;
-    job.value = null;
-    revision.value++;
-    pendingEvents = [];
+    run.status = 'starting';
     status.value = 'starting';
+    pending = [];
+    bump();
     try {
-      const info = await bridge.request('train.start', { spec });
+      run.requestedAt = clock();
+      const info = await bridge.request('train.start', { spec: { ...spec, training: { ...spec.training, seed: run.seed } } });
+      run.respondedAt = clock();
+      run.setJob(info);
+      run.snapshotBytes = snapshotBytes(info, spec.monitor.probeSize);
+      run.liveSnapshots = run.snapshotBytes <= LIVE_SNAPSHOT_MAX_BYTES;
       job.value = info;
+      // Stop was pressed between two seeds, after this one was asked for.
+      if (stopRequested) void bridge.request('train.stop', { jobId: info.jobId }).catch(() => undefined);
+      if (run.status === 'starting') run.status = 'running';
       if (status.value === 'starting') status.value = 'running';
-      for (const event of pendingEvents) if (event.payload.jobId === info.jobId) apply(event.channel, event.payload);
+      const replay = pending;
+      pending = [];
+      for (const event of replay) {
+        if (event.payload.jobId !== info.jobId) continue;
+        if (event.channel === 'train.status' && run.startSeenAt === 0) run.startSeenAt = event.at;
+        apply(run, event.channel, event.payload);
+      }
+      // The first histogram shows the initial weights: ask at once, then every few seconds.
+      lastSnapshotAt = 0;
+      bump();
     } catch (e) {
+      run.status = 'failed';
+      run.error = e instanceof Error ? e.message : String(e);
       status.value = 'failed';
-      error.value = e instanceof Error ? e.message : String(e);
+      error.value = run.error;
+      dropQueued();
+      bump();
     } finally {
-      pendingEvents = [];
+      pending = [];
     }
   }
 
+  /** A run ended: start the next seed, unless it was stopped or failed. */
+  function ended(run: RunData): void {
+    if (!queue || run !== current.value) return;
+    const next = queue.runs[queue.runs.indexOf(run) + 1];
+    if (run.status === 'done' && next && !stopRequested) {
+      status.value = 'starting';
+      // After this event's handlers: the engine has already let the job go.
+      queueMicrotask(() => void launch(next));
+      return;
+    }
+    dropQueued();
+  }
+
+  /** Seeds that never started leave the overlay. */
+  function dropQueued(): void {
+    runs.value = runs.value.filter((r) => r.status !== 'queued');
+    queue = null;
+  }
+
   async function control(action: 'train.pause' | 'train.resume' | 'train.stop'): Promise<void> {
+    if (action === 'train.stop') stopRequested = true;
     if (!jobId.value) return;
     try {
       // Status comes from train.status events only: a stop's response can arrive after the
       // event that says the job stopped, and must not overwrite it.
       await bridge.request(action, { jobId: jobId.value });
+      // Paused, nothing streams: a snapshot of any size holds nothing up.
+      if (action === 'train.pause') void requestSnapshot();
     } catch (e) {
       error.value = e instanceof Error ? e.message : String(e);
     }
   }
 
-  return {
+  // ---- Snapshots for the live histograms -------------------------------------------------------
+
+  let lastSnapshotAt = 0;
+  let snapshotInFlight = false;
+
+  function receivedSnapshot(run: RunData, snapshot: Snapshot): void {
+    run.addSnapshot(snapshot);
+    lastSnapshotAt = clock();
+  }
+
+  /** Asks the engine for the current run's weights and activations now (the histograms' refresh). */
+  async function requestSnapshot(): Promise<void> {
+    const run = current.value;
+    const id = run?.jobId;
+    if (!run || !id || snapshotInFlight) return;
+    snapshotInFlight = true;
+    try {
+      const t0 = clock();
+      const snapshot = await bridge.request('train.snapshot', { jobId: id });
+      if (clock() - t0 > LIVE_SNAPSHOT_MAX_MS) run.liveSnapshots = false;
+      if (run.jobId === snapshot.jobId) {
+        receivedSnapshot(run, snapshot);
+        run.revision++;
+        bump();
+      }
+    } catch {
+      // The job ended between the tick and the request: its final snapshot comes as an event.
+    } finally {
+      snapshotInFlight = false;
+    }
+  }
+
+  setInterval(() => {
+    const run = current.value;
+    if (!run || run.status !== 'running' || !run.jobId || !run.liveSnapshots) return;
+    if (clock() - lastSnapshotAt >= SNAPSHOT_INTERVAL_MS) void requestSnapshot();
+  }, 250);
+
+  // ---- Display settings ------------------------------------------------------------------------
+
+  function setSmoothing(weight: number): void {
+    smoothing.value = weight;
+    for (const run of runs.value) run.setSmoothing(weight);
+    bump();
+  }
+
+  /** Adds runs made elsewhere (the benchmark's synthetic ones) to the overlay, before the real ones. */
+  function adopt(extra: RunData[], live: RunData | null = null): void {
+    for (const run of [...extra, ...(live ? [live] : [])]) run.setSmoothing(smoothing.value);
+    runs.value = [...extra, ...runs.value, ...(live ? [live] : [])];
+    if (live) {
+      current.value = live;
+      status.value = 'running';
+    }
+    bump();
+  }
+
+  const store = {
+    runs,
+    current,
+    selectedRun,
+    selectedRunId,
+    highlighted,
+    smoothing,
+    xAxis,
+    logScale,
     job,
     jobId,
     status,
     error,
-    steps,
-    epochs,
     revision,
     probe,
     nonFinite,
     final,
     lastLoss,
     active,
+    seedsDone,
+    seedsTotal,
     start,
+    setSmoothing,
+    requestSnapshot,
     pause: () => control('train.pause'),
     resume: () => control('train.resume'),
     stop: () => control('train.stop'),
   };
+  if (benchMode) {
+    installBenchHooks({
+      adopt,
+      bump,
+      runs: () => runs.value,
+      current: () => current.value,
+      ping: async () => {
+        const t0 = clock();
+        await bridge.request('engine.info', {});
+        return clock() - t0;
+      },
+    });
+  }
+  return store;
 });

@@ -45,6 +45,7 @@ export function jobOf(spec: Spec, data: DataShape, trainCount = 1000): JobInfo {
     stepsPerEpoch: Math.ceil(trainCount / batchSize),
     epochs: spec.training.epochs,
     totalParams: report.totalParams,
+    startedAt: 0,
   };
 }
 

@@ -1,0 +1,253 @@
+/**
+ * The live monitor, driven from the UI in Chromium against `trainbench serve`: every panel
+ * receives data while relu-abs and the bundled-MNIST MLP train, pause holds the curve and
+ * resume continues it, stop leaves a finished run, and eight seeds overlay in one chart.
+ */
+import { test, expect, type Locator, type Page } from '@playwright/test';
+import { startServeProcess, type ServeProcess } from '../support/serveProcess';
+
+let serve: ServeProcess;
+
+test.beforeAll(async () => {
+  serve = await startServeProcess();
+});
+test.afterAll(async () => {
+  await serve.stop();
+});
+
+/** Page errors and console errors: a monitor that throws while drawing fails its test. */
+function watchErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') errors.push(msg.text());
+  });
+  return errors;
+}
+
+async function openTrain(page: Page): Promise<void> {
+  await page.goto(serve.url);
+  await page.getByRole('link', { name: 'Train' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Train' })).toBeVisible();
+}
+
+/** Picks a preset and sets epochs (and the repeat count) in the training set-up. */
+async function setUp(page: Page, preset: string, options: { epochs: number; repeat?: number }): Promise<void> {
+  await page.getByTestId('preset').selectOption(preset);
+  const epochs = page.getByTestId('setup-epochs');
+  if (!(await epochs.isVisible())) await page.getByText('Training set-up').click();
+  await epochs.fill(String(options.epochs));
+  await epochs.press('Enter');
+  const repeat = page.getByTestId('setup-repeat');
+  await repeat.fill(String(options.repeat ?? 1));
+  await repeat.press('Enter');
+  await expect(epochs).toHaveValue(String(options.epochs));
+}
+
+/**
+ * A screenshot of the whole Train screen: the app scrolls inside its main area, so the
+ * viewport is made as tall as the screen's content first.
+ */
+async function shoot(page: Page, name: string): Promise<void> {
+  const height = await page.evaluate(() => (document.querySelector('.screen')?.scrollHeight ?? 800) + 90);
+  await page.setViewportSize({ width: 1400, height: Math.min(5000, height) });
+  // Charts resize on the next frames.
+  await page.waitForTimeout(400);
+  await page.screenshot({ path: test.info().outputPath(name) });
+}
+
+const count = async (locator: Locator, name = 'data-points'): Promise<number> => Number((await locator.getAttribute(name)) ?? 'NaN');
+
+/** Panels off screen skip their drawing: bring one into view before reading what it drew. */
+async function inView(locator: Locator): Promise<Locator> {
+  await locator.scrollIntoViewIfNeeded();
+  return locator;
+}
+
+test('relu-abs: every panel receives data, and the input plane shows three hinge lines', async ({ page }) => {
+  const errors = watchErrors(page);
+  await openTrain(page);
+  await setUp(page, 'relu-abs', { epochs: 1500 });
+  await page.getByTestId('start').click();
+
+  const loss = page.getByTestId('loss-chart');
+  await expect.poll(() => count(loss), { timeout: 30_000 }).toBeGreaterThan(0);
+  await expect(page.getByTestId('job-status')).toHaveText('done', { timeout: 90_000 });
+  await expect.poll(() => count(loss)).toBe(1500);
+  // The per-step curves: raw and smoothed for the one run.
+  await inView(loss);
+  await expect.poll(() => count(loss, 'data-lines')).toBe(2);
+
+  // Per layer over time: two dense layers (and all layers together for the gradient norm).
+  await expect.poll(() => count(page.getByTestId('layer-grad-chart'))).toBe(1500);
+  await inView(page.getByTestId('layer-units-chart'));
+  await expect.poll(() => count(page.getByTestId('layer-grad-chart'), 'data-lines')).toBe(3);
+  await expect.poll(() => count(page.getByTestId('layer-weight-chart'), 'data-lines')).toBe(2);
+  await expect.poll(() => count(page.getByTestId('layer-ratio-chart'), 'data-lines')).toBe(2);
+  // Probes every 25 steps (the engine sends the latest of those in one update): the dead-unit
+  // fraction of the ReLU layer at each.
+  await expect.poll(() => count(page.getByTestId('layer-units-chart'))).toBeGreaterThanOrEqual(30);
+  await expect.poll(() => count(page.getByTestId('layer-units-chart'), 'data-lines')).toBe(1);
+
+  // The unit map: three ReLUs and one linear output.
+  const grids = page.getByTestId('unit-grid');
+  await expect(grids).toHaveCount(2);
+  await inView(grids.first());
+  await expect(grids.first()).toHaveAttribute('data-units', '3');
+  await grids.first().click({ position: { x: 5, y: 5 } });
+  await expect(page.getByTestId('unit-details')).toContainText('unit 0');
+  await inView(page.getByTestId('unit-activity-chart'));
+  await expect.poll(() => count(page.getByTestId('unit-activity-chart'))).toBeGreaterThan(10);
+  await expect.poll(() => count(page.getByTestId('unit-activity-chart'), 'data-lines')).toBe(2);
+
+  // The input plane: the output map and each ReLU's surface.
+  await expect(page.getByTestId('input-plane')).toHaveAttribute('data-units', '3');
+  await expect(page.getByTestId('output-surface')).toBeVisible();
+  for (const unit of [0, 1, 2]) await expect(page.getByTestId(`unit-surface-${unit}`)).toBeVisible();
+
+  // Histograms: snapshots every 100 steps and at the end.
+  const histograms = page.getByTestId('histograms');
+  await expect.poll(() => count(histograms, 'data-snapshots')).toBeGreaterThanOrEqual(10);
+  await inView(page.getByTestId('hist-dense_2-activation'));
+  await expect.poll(() => count(page.getByTestId('hist-dense_1-kernel'), 'data-count')).toBe(6);
+  await expect.poll(() => count(page.getByTestId('hist-dense_1-activation'), 'data-count')).toBe(3000);
+  await page.getByTestId('snapshot-slider').fill('3');
+  await expect(histograms).toContainText('dashed outline');
+
+  // Speed, progress and backend.
+  await expect(page.getByTestId('throughput')).toHaveText(/\d/);
+  await expect(page.getByTestId('step-time')).toHaveText(/\d+(\.\d+)? ms/);
+  await expect(page.getByTestId('run-backend')).toHaveText('wasm');
+  await expect(page.getByTestId('progress-run')).toHaveAttribute('aria-valuenow', '100');
+  await expect(page.getByTestId('final')).toContainText('1500 steps');
+
+  // Ctrl + wheel zooms the x axis; reset brings the whole run back.
+  await inView(loss);
+  const box = (await loss.boundingBox())!;
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.keyboard.down('Control');
+  await page.mouse.wheel(0, -400);
+  await page.keyboard.up('Control');
+  const reset = page.getByRole('button', { name: 'reset zoom' });
+  await expect(reset).toBeVisible();
+  await reset.click();
+  await expect(reset).toHaveCount(0);
+
+  // Epochs on the x axis, linear y: the same points, redrawn.
+  await (await inView(page.getByTestId('axis-epochs'))).click();
+  await page.getByTestId('scale-linear').click();
+  await expect.poll(() => count(loss, 'data-lines')).toBe(2);
+
+  await shoot(page, 'train-relu-abs.png');
+  expect(errors).toEqual([]);
+});
+
+test('mnist-mlp: accuracy, validation, throughput and the unit map of a real network', async ({ page }) => {
+  const errors = watchErrors(page);
+  await openTrain(page);
+  await setUp(page, 'mnist-mlp', { epochs: 1 });
+  await page.getByTestId('start').click();
+
+  await expect(page.getByTestId('job-status')).toHaveText('running', { timeout: 30_000 });
+  await expect(page.getByTestId('throughput')).toHaveText(/\d/, { timeout: 30_000 });
+  await expect(page.getByTestId('eta')).toHaveText(/\d+ (s|min)/);
+  // A snapshot of this model is megabytes: no live refresh (it would hold up the curves),
+  // but one on request.
+  await expect(page.getByTestId('snapshot-note')).toContainText('MB');
+  await page.getByTestId('snapshot-refresh').click();
+  await expect.poll(() => count(page.getByTestId('histograms'), 'data-snapshots'), { timeout: 60_000 }).toBeGreaterThanOrEqual(1);
+  await shoot(page, 'train-mnist-live.png');
+
+  await expect(page.getByTestId('job-status')).toHaveText('done', { timeout: 120_000 });
+  // One epoch of the bundled digits' training split, every step on the chart.
+  const steps = Number(/(\d+) steps/.exec((await page.getByTestId('final').textContent()) ?? '')?.[1]);
+  expect(steps).toBeGreaterThan(50);
+  await expect.poll(() => count(page.getByTestId('loss-chart'))).toBe(steps);
+  await expect.poll(() => count(page.getByTestId('accuracy-chart'))).toBe(steps);
+  await expect(page.getByTestId('val-accuracy')).toHaveText(/%/);
+  // Validation per epoch: a third line beside raw and smoothed.
+  await inView(page.getByTestId('loss-chart'));
+  await expect.poll(() => count(page.getByTestId('loss-chart'), 'data-lines')).toBe(3);
+  await inView(page.getByTestId('layer-grad-chart'));
+  await expect.poll(() => count(page.getByTestId('layer-grad-chart'), 'data-lines')).toBe(4);
+
+  const grids = page.getByTestId('unit-grid');
+  await expect(grids).toHaveCount(3);
+  await inView(grids.nth(2));
+  // The preset's two hidden ReLU layers, and the ten logits.
+  await expect.poll(() => count(grids.nth(0), 'data-units')).toBeGreaterThanOrEqual(128);
+  await expect.poll(() => count(grids.nth(1), 'data-units')).toBeGreaterThanOrEqual(128);
+  await expect(grids.nth(2)).toHaveAttribute('data-units', '10');
+  await expect(page.getByTestId('input-plane')).toHaveCount(0);
+  // The refreshed one and the engine's at the end (unless the end came first).
+  expect(await count(page.getByTestId('histograms'), 'data-snapshots')).toBeGreaterThanOrEqual(1);
+  await expect(page.getByTestId('snapshot-note')).toHaveCount(0);
+
+  await shoot(page, 'train-mnist-done.png');
+  expect(errors).toEqual([]);
+});
+
+test('pause holds every curve, resume continues it, stop leaves a finished run', async ({ page }) => {
+  const errors = watchErrors(page);
+  await openTrain(page);
+  await setUp(page, 'relu-abs', { epochs: 100_000 });
+  await page.getByTestId('start').click();
+  const loss = page.getByTestId('loss-chart');
+  await expect.poll(() => count(loss), { timeout: 30_000 }).toBeGreaterThan(50);
+
+  await page.getByTestId('pause').click();
+  await expect(page.getByTestId('job-status')).toHaveText('paused');
+  // The secondary charts redraw five times a second: let them catch up with the last update.
+  await page.waitForTimeout(400);
+  const held = await count(loss);
+  const heldLayers = await count(page.getByTestId('layer-grad-chart'));
+  await page.waitForTimeout(700);
+  expect(await count(loss)).toBeLessThanOrEqual(held + 1);
+  expect(await count(page.getByTestId('layer-grad-chart'))).toBeLessThanOrEqual(heldLayers + 1);
+  await expect(page.getByTestId('eta')).toHaveText('—');
+
+  await page.getByTestId('resume').click();
+  await expect(page.getByTestId('job-status')).toHaveText('running');
+  await expect.poll(() => count(loss)).toBeGreaterThan(held + 50);
+
+  await page.getByTestId('stop').click();
+  await expect(page.getByTestId('job-status')).toHaveText('stopped');
+  await expect(page.getByTestId('final')).toContainText('steps');
+  const finalSteps = Number(/(\d+) steps/.exec((await page.getByTestId('final').textContent()) ?? '')?.[1]);
+  await expect.poll(() => count(loss)).toBe(finalSteps);
+  await expect(page.getByTestId('start')).toBeEnabled();
+  await expect(page.getByTestId('stop')).toBeDisabled();
+  await page.waitForTimeout(300);
+  expect(await count(loss)).toBe(finalSteps);
+  expect(errors).toEqual([]);
+});
+
+test('eight seeds overlay in one chart, each in its colour, one lifted on hover', async ({ page }) => {
+  const errors = watchErrors(page);
+  await openTrain(page);
+  await setUp(page, 'relu-abs', { epochs: 400, repeat: 8 });
+  await page.getByTestId('start').click();
+  await expect(page.getByTestId('seed-progress')).toContainText('of 8', { timeout: 30_000 });
+  await expect(page.getByTestId('run-legend-item')).toHaveCount(8);
+  await expect(page.getByTestId('seed-progress')).toContainText('seed 8 of 8', { timeout: 180_000 });
+  await expect(page.getByTestId('job-status')).toHaveText('done', { timeout: 60_000 });
+
+  const loss = await inView(page.getByTestId('loss-chart'));
+  await expect(loss).toHaveAttribute('data-runs', '8');
+  // Raw and smoothed per seed.
+  await expect.poll(() => count(loss, 'data-lines')).toBe(16);
+  await expect(page.getByTestId('success-rate')).toContainText('of 8 succeeded');
+
+  const third = page.getByTestId('run-legend-item').nth(2);
+  await third.hover();
+  await expect(third).toHaveClass(/lifted/);
+  await shoot(page, 'train-eight-seeds-hover.png');
+  // A click makes that seed the one the layer panels show.
+  await third.click();
+  await expect(page.getByTestId('layers-panel')).toContainText('seed 3');
+  await expect(page.getByTestId('layer-grad-chart')).toHaveAttribute('data-run', 'seed 3');
+  await expect(page.getByTestId('unit-map')).toHaveAttribute('data-run', 'seed 3');
+  await page.mouse.move(0, 0);
+  await shoot(page, 'train-eight-seeds.png');
+  expect(errors).toEqual([]);
+});
