@@ -15,6 +15,7 @@ export * from './spec';
 export * from './specShapes';
 export * from './datasets';
 export * from './findings';
+export * from './specPaths';
 import { Finding } from './findings';
 export { encodeWire, decodeWire, WireError } from './wire';
 

@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { presetNames, presetsDir } from '../engine/presets';
 import { basename, extname, join, resolve } from 'node:path';
-import { parseSpec, type Spec, type SpecIssue } from '@contract';
+import { parseSpec, setPath, type Spec, type SpecIssue } from '@contract';
 
 export class SpecFileError extends Error {
   constructor(
@@ -42,29 +42,17 @@ function parseValue(text: string): unknown {
 
 /** Applies `path=value` overrides to a copy of a raw spec. Array indices are numbers in the path. */
 export function applyOverrides(raw: unknown, sets: string[]): unknown {
-  const copy = structuredClone(raw) as Record<string, unknown>;
+  let spec = raw;
   for (const set of sets) {
     const eq = set.indexOf('=');
     if (eq <= 0) throw new SpecFileError(`--set needs path=value, got "${set}"`);
-    const path = set.slice(0, eq).split('.');
-    const value = parseValue(set.slice(eq + 1));
-    let node: unknown = copy;
-    for (let i = 0; i < path.length - 1; i++) {
-      const key = path[i]!;
-      if (key === '__proto__' || key === 'constructor' || key === 'prototype') throw new SpecFileError(`--set ${set}: "${key}" is not a field`);
-      const next = (node as Record<string, unknown>)[key];
-      if (next === undefined) {
-        (node as Record<string, unknown>)[key] = /^\d+$/.test(path[i + 1]!) ? [] : {};
-      } else if (typeof next !== 'object' || next === null) {
-        throw new SpecFileError(`--set ${set}: ${path.slice(0, i + 1).join('.')} is a ${typeof next}, not an object`);
-      }
-      node = (node as Record<string, unknown>)[key];
+    try {
+      spec = setPath(spec, set.slice(0, eq), parseValue(set.slice(eq + 1)));
+    } catch (error) {
+      throw new SpecFileError(`--set ${set}: ${error instanceof Error ? error.message : String(error)}`);
     }
-    const last = path[path.length - 1]!;
-    if (last === '__proto__' || last === 'constructor' || last === 'prototype') throw new SpecFileError(`--set ${set}: "${last}" is not a field`);
-    (node as Record<string, unknown>)[last] = value;
   }
-  return copy;
+  return spec;
 }
 
 /** Validates a raw spec; throws SpecFileError listing every problem with its field path. */
