@@ -119,7 +119,7 @@ async function main() {
   const bundle = join(work, 'datasets.cjs');
   try {
     const esbuild = createRequire(join(repo, 'package.json'))('esbuild');
-    esbuild.buildSync({ entryPoints: [join(repo, 'src-main/engine/datasets/index.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: bundle, logLevel: 'warning' });
+    esbuild.buildSync({ entryPoints: [join(repo, 'src-main/engine/datasets/index.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: bundle, logLevel: 'warning', alias: { '@contract/random': join(repo, 'src-main/contract/random.ts') } });
 
     const load = [];
     const gunzip = [];

@@ -16,6 +16,7 @@ export * from './specShapes';
 export * from './datasets';
 export * from './findings';
 export * from './specPaths';
+export * from './random';
 import { Finding } from './findings';
 export { encodeWire, decodeWire, WireError } from './wire';
 

@@ -1,17 +1,9 @@
 import { mulberry32, type TrainingData } from '../../src-main/engine/training/trainingData';
+import { syntheticPoints } from '../../src-main/engine/datasets';
 
-/** n points uniform in [-1,1]², target sqrt(x²+y²): the relu-abs data, made by hand. */
+/** n points uniform in [-1,1]², target sqrt(x²+y²): the relu-abs data, as the built-in makes it. */
 export function absData(n = 200, seed = 0): TrainingData {
-  const random = mulberry32(seed);
-  const xs = new Float32Array(2 * n);
-  const ys = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const a = random() * 2 - 1;
-    const b = random() * 2 - 1;
-    xs[2 * i] = a;
-    xs[2 * i + 1] = b;
-    ys[i] = Math.hypot(a, b);
-  }
+  const { xs, ys } = syntheticPoints('abs', n, seed, 0);
   return {
     name: 'abs',
     inputShape: [2],

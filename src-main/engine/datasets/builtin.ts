@@ -6,6 +6,7 @@
  * The samples are those of training/builtinData.ts for the same name, size, seed and noise
  * (same permutation, same generators), so runs keep their data when the trainer moves here.
  */
+import { mulberry32 } from '@contract/random';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -25,17 +26,7 @@ export interface BuiltinOptions {
   normalization?: Normalization;
 }
 
-/** Deterministic PRNG (mulberry32): uniform in [0, 1), the sequence fixed by the seed. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+export { mulberry32 };
 
 function shuffleInPlace(values: Int32Array, random: () => number): Int32Array {
   for (let i = values.length - 1; i > 0; i--) {

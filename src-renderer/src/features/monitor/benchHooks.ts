@@ -3,6 +3,7 @@
  * synthetic runs of any length fed through the same RunData path as the engine's events, a
  * synthetic live run streamed at the engine's update rate, and the latency recorder.
  */
+import { mulberry32 } from '@contract';
 import { markRaw } from 'vue';
 import type { EventOf, JobInfo, ProbeLayer, StepPoint } from '@contract';
 import { RunData } from './runData';
@@ -40,17 +41,8 @@ function syntheticJob(id: string): JobInfo {
   };
 }
 
-/** A deterministic pseudo-random stream (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A deterministic pseudo-random stream: the app's one PRNG. */
+const random = mulberry32;
 
 /** A loss curve with a plateau and a kick-in, noise, and norms that drift: something to look at. */
 function pointAt(step: number, seed: number, noise: () => number, into: StepPoint): StepPoint {
