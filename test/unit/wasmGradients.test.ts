@@ -1,66 +1,418 @@
+/**
+ * The wasm gradient kernels against the cpu backend (the reference), on real tfjs in plain Node.
+ * Every kernel registered by registerWasmGradientKernels is run on random inputs over several
+ * shapes, strides, paddings and dilations; every palette layer is trained a few steps on wasm.
+ */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerWasmGradientKernels } from '../../src-main/engine/backend/wasmGradients';
-import { mulberry32 } from '../../src-main/engine/training/trainingData';
+
+type Shape4 = [number, number, number, number];
+type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
+
+let registered: string[] = [];
 
 beforeAll(async () => {
-  registerWasmGradientKernels();
-  await tf.setBackend('wasm');
+  registered = registerWasmGradientKernels(tf);
+  expect(await tf.setBackend('wasm')).toBe(true);
   await tf.ready();
 });
 
-function random(shape: number[], seed: number): Float32Array {
-  const r = mulberry32(seed);
-  return Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r() * 2 - 1);
-}
-
-async function filterGradient(backend: string, xShape: number[], dyShape: number[], filterShape: [number, number, number, number], strides: number, pad: 'same' | 'valid', seed: number): Promise<Float32Array> {
-  await tf.setBackend(backend);
-  const result = tf.tidy(() => {
-    const x = tf.tensor4d(random(xShape, seed), xShape as [number, number, number, number]);
-    const dy = tf.tensor4d(random(dyShape, seed + 1), dyShape as [number, number, number, number]);
-    return tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides, pad, dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape } as unknown as tf.NamedAttrMap) as tf.Tensor;
+/** A seeded generator of uniform values in [-1, 1), so that a failure can be replayed. */
+function random(size: number, seed: number, quantum = 0): Float32Array {
+  let s = seed >>> 0 || 1;
+  return Float32Array.from({ length: size }, () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(s ^ (s >>> 15), 1 | s);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    const u = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    const v = u * 2 - 1;
+    return quantum > 0 ? Math.round(v / quantum) * quantum : v;
   });
-  const data = (await result.data()) as Float32Array;
-  result.dispose();
-  return data;
 }
 
-describe('wasm gradient kernels', () => {
-  it('registers Conv2DBackpropFilter once', () => {
+const size = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/** Max |a − b| over max |b|: the error relative to the reference's scale. */
+function relativeError(actual: Float32Array, expected: Float32Array): number {
+  expect(actual.length).toBe(expected.length);
+  let err = 0;
+  let scale = 0;
+  for (let i = 0; i < expected.length; i++) {
+    err = Math.max(err, Math.abs(actual[i]! - expected[i]!));
+    scale = Math.max(scale, Math.abs(expected[i]!));
+  }
+  if (!(scale > 0)) throw new Error('reference is all zeros: the case tests nothing');
+  return Number.isNaN(err) ? Number.POSITIVE_INFINITY : err / scale;
+}
+
+type Inputs = Record<string, { values: Float32Array; shape: number[] }>;
+
+/** Runs one kernel on `backend` and returns its output, checking that no tensor or buffer leaks. */
+async function runKernel(backend: 'cpu' | 'wasm', name: string, inputs: Inputs, attrs: Record<string, unknown>): Promise<Float32Array> {
+  expect(await tf.setBackend(backend)).toBe(true);
+  const tensors = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, tf.tensor(v.values, v.shape)]));
+  const before = tf.memory().numTensors;
+  // The kernels make their intermediates on the backend, where tf.memory() does not look.
+  const buffersBefore = tf.backend().numDataIds();
+  const out = tf.engine().runKernel(name, tensors, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+  expect(tf.memory().numTensors).toBe(before + 1);
+  const values = (await out.data()) as Float32Array;
+  out.dispose();
+  expect(tf.backend().numDataIds()).toBe(buffersBefore);
+  tf.dispose(Object.values(tensors));
+  return values;
+}
+
+async function compare(name: string, inputs: Inputs, attrs: Record<string, unknown>, reference?: () => Promise<Float32Array>): Promise<number> {
+  const expected = reference ? await reference() : await runKernel('cpu', name, inputs, attrs);
+  const actual = await runKernel('wasm', name, inputs, attrs);
+  await tf.setBackend('wasm');
+  return relativeError(actual, expected);
+}
+
+/** Inserts dilation−1 zeros between the taps of a [fH, fW, C, oC] filter. */
+function dilateFilter(values: Float32Array, [fh, fw, c, oc]: Shape4, [dh, dw]: [number, number]): { values: Float32Array; shape: Shape4 } {
+  const eh = (fh - 1) * dh + 1;
+  const ew = (fw - 1) * dw + 1;
+  const out = new Float32Array(eh * ew * c * oc);
+  for (let i = 0; i < fh; i++)
+    for (let j = 0; j < fw; j++)
+      for (let k = 0; k < c * oc; k++) out[((i * dh) * ew + j * dw) * c * oc + k] = values[(i * fw + j) * c * oc + k]!;
+  return { values: out, shape: [eh, ew, c, oc] };
+}
+
+function convCase(x: Shape4, f: [number, number], oc: number, strides: [number, number], pad: Pad, dilations: [number, number], seed: number) {
+  const filterShape: Shape4 = [f[0], f[1], x[3], oc];
+  const info = tf.backend_util.computeConv2DInfo(x, filterShape, strides, dilations, pad as 'same');
+  return {
+    filterShape,
+    x: { values: random(size(x), seed), shape: x },
+    dy: { values: random(size(info.outShape), seed + 1), shape: info.outShape as number[] },
+    filter: { values: random(size(filterShape), seed + 2), shape: filterShape },
+  };
+}
+
+const CONV_CASES: { x: Shape4; f: [number, number]; oc: number; s: [number, number]; pad: Pad; d: [number, number] }[] = [
+  { x: [2, 8, 8, 1], f: [3, 3], oc: 4, s: [1, 1], pad: 'same', d: [1, 1] },
+  { x: [2, 8, 8, 1], f: [3, 3], oc: 16, s: [1, 1], pad: 'same', d: [1, 1] }, // few input channels: the im2col path
+  { x: [3, 9, 7, 2], f: [3, 3], oc: 5, s: [2, 2], pad: 'same', d: [1, 1] },
+  { x: [2, 10, 10, 3], f: [5, 5], oc: 2, s: [1, 1], pad: 'valid', d: [1, 1] },
+  { x: [1, 11, 11, 4], f: [3, 3], oc: 3, s: [2, 2], pad: 'valid', d: [1, 1] },
+  { x: [2, 12, 9, 3], f: [3, 2], oc: 4, s: [3, 2], pad: 'same', d: [1, 1] },
+  { x: [4, 6, 6, 3], f: [1, 1], oc: 3, s: [1, 1], pad: 'valid', d: [1, 1] },
+  { x: [2, 9, 9, 3], f: [3, 3], oc: 2, s: [1, 1], pad: [[0, 0], [2, 1], [0, 3], [0, 0]], d: [1, 1] },
+  { x: [2, 9, 9, 3], f: [3, 3], oc: 2, s: [2, 2], pad: 1, d: [1, 1] },
+  { x: [2, 10, 10, 2], f: [3, 3], oc: 3, s: [1, 1], pad: 'same', d: [2, 2] },
+  { x: [2, 11, 9, 2], f: [2, 3], oc: 20, s: [1, 1], pad: 'valid', d: [2, 1] },
+  { x: [8, 16, 16, 8], f: [3, 3], oc: 16, s: [1, 1], pad: 'same', d: [1, 1] },
+];
+
+describe('registration', () => {
+  it('registers the missing kernel and the fast paths, once', () => {
+    expect(registered).toEqual(
+      expect.arrayContaining(['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'AvgPoolGrad', 'BatchMatMul', '_FusedMatMul', 'Identity', 'Cast']),
+    );
     expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeDefined();
-    expect(registerWasmGradientKernels()).toEqual([]);
+    expect(registerWasmGradientKernels(tf)).toEqual([]);
   });
 
-  const cases: { x: number[]; k: number; cin: number; cout: number; s: number; pad: 'same' | 'valid' }[] = [
-    { x: [2, 8, 8], k: 3, cin: 1, cout: 4, s: 1, pad: 'same' },
-    { x: [3, 9, 7], k: 3, cin: 2, cout: 5, s: 2, pad: 'same' },
-    { x: [2, 10, 10], k: 5, cin: 3, cout: 2, s: 1, pad: 'valid' },
-    { x: [1, 11, 11], k: 3, cin: 4, cout: 3, s: 2, pad: 'valid' },
-    { x: [4, 6, 6], k: 1, cin: 3, cout: 3, s: 1, pad: 'valid' },
-    { x: [2, 7, 8], k: 2, cin: 2, cout: 2, s: 3, pad: 'same' },
-  ];
-  for (const [i, c] of cases.entries()) {
-    it(`matches the cpu backend: ${JSON.stringify(c)}`, async () => {
-      const [n, h, w] = c.x as [number, number, number];
-      const oh = c.pad === 'same' ? Math.ceil(h / c.s) : Math.floor((h - c.k) / c.s) + 1;
-      const ow = c.pad === 'same' ? Math.ceil(w / c.s) : Math.floor((w - c.k) / c.s) + 1;
-      const xShape = [n, h, w, c.cin];
-      const dyShape = [n, oh, ow, c.cout];
-      const filterShape: [number, number, number, number] = [c.k, c.k, c.cin, c.cout];
-      const expected = await filterGradient('cpu', xShape, dyShape, filterShape, c.s, c.pad, 100 + i);
-      const before = tf.memory().numTensors;
-      const actual = await filterGradient('wasm', xShape, dyShape, filterShape, c.s, c.pad, 100 + i);
-      expect(tf.memory().numTensors).toBe(before);
-      expect(actual.length).toBe(expected.length);
-      let maxErr = 0;
-      let maxRef = 0;
-      for (let k = 0; k < actual.length; k++) {
-        maxErr = Math.max(maxErr, Math.abs(actual[k]! - expected[k]!));
-        maxRef = Math.max(maxRef, Math.abs(expected[k]!));
+  it('detects a wrong result (the comparison is not vacuous)', async () => {
+    const c = convCase([2, 6, 6, 2], [3, 3], 3, [1, 1], 'same', [1, 1], 7);
+    const attrs = { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', filterShape: c.filterShape };
+    const good = await runKernel('cpu', 'Conv2DBackpropFilter', { x: c.x, dy: c.dy }, attrs);
+    const bad = good.slice();
+    bad[5] = bad[5]! * 1.001 + 1e-3;
+    expect(relativeError(bad, good)).toBeGreaterThan(1e-4);
+  });
+});
+
+describe('Conv2DBackpropFilter on wasm matches cpu', () => {
+  for (const [i, k] of CONV_CASES.entries()) {
+    it(`x ${k.x} filter ${k.f}×${k.oc} strides ${k.s} pad ${JSON.stringify(k.pad)} dilations ${k.d}`, async () => {
+      const c = convCase(k.x, k.f, k.oc, k.s, k.pad, k.d, 100 + i);
+      const attrs = { strides: k.s, pad: k.pad, dataFormat: 'NHWC', filterShape: c.filterShape, dilations: k.d };
+      let reference: (() => Promise<Float32Array>) | undefined;
+      if (k.d[0] > 1 || k.d[1] > 1) {
+        // The cpu kernel has no dilations: take the gradient of the equivalent undilated filter
+        // (zeros between the taps) and keep the taps.
+        reference = async () => {
+          const dilated = dilateFilter(c.filter.values, c.filterShape, k.d);
+          const full = await runKernel('cpu', 'Conv2DBackpropFilter', { x: c.x, dy: c.dy }, { ...attrs, dilations: [1, 1], filterShape: dilated.shape });
+          const [fh, fw, ch, oc] = c.filterShape;
+          const ew = dilated.shape[1];
+          const out = new Float32Array(size(c.filterShape));
+          for (let a = 0; a < fh; a++)
+            for (let b = 0; b < fw; b++)
+              for (let q = 0; q < ch * oc; q++) out[(a * fw + b) * ch * oc + q] = full[((a * k.d[0]) * ew + b * k.d[1]) * ch * oc + q]!;
+          return out;
+        };
       }
-      expect(maxErr / maxRef).toBeLessThan(1e-4);
+      expect(await compare('Conv2DBackpropFilter', { x: c.x, dy: c.dy }, attrs, reference)).toBeLessThan(1e-4);
     });
   }
+
+  it('NCHW', async () => {
+    const c = convCase([2, 7, 8, 3], [3, 3], 4, [2, 1], 'same', [1, 1], 31);
+    const nchw = (v: { values: Float32Array; shape: number[] }) => {
+      const t = tf.tidy(() => tf.transpose(tf.tensor(v.values, v.shape), [0, 3, 1, 2]));
+      const out = { values: t.dataSync() as Float32Array, shape: t.shape };
+      t.dispose();
+      return out;
+    };
+    await tf.setBackend('cpu');
+    const inputs = { x: nchw(c.x), dy: nchw(c.dy) };
+    const attrs = { strides: [2, 1], pad: 'same', dataFormat: 'NCHW', filterShape: c.filterShape };
+    expect(await compare('Conv2DBackpropFilter', inputs, attrs)).toBeLessThan(1e-4);
+  });
+});
+
+describe('Conv2DBackpropInput on wasm matches cpu', () => {
+  for (const [i, k] of CONV_CASES.entries()) {
+    it(`x ${k.x} filter ${k.f}×${k.oc} strides ${k.s} pad ${JSON.stringify(k.pad)} dilations ${k.d}`, async () => {
+      const c = convCase(k.x, k.f, k.oc, k.s, k.pad, k.d, 200 + i);
+      const attrs = { strides: k.s, pad: k.pad, dataFormat: 'NHWC', inputShape: k.x, dilations: k.d };
+      let reference: (() => Promise<Float32Array>) | undefined;
+      if (k.d[0] > 1 || k.d[1] > 1) {
+        reference = () => runKernel('cpu', 'Conv2DBackpropInput', { dy: c.dy, filter: dilateFilter(c.filter.values, c.filterShape, k.d) }, { ...attrs, dilations: [1, 1] });
+      }
+      expect(await compare('Conv2DBackpropInput', { dy: c.dy, filter: c.filter }, attrs, reference)).toBeLessThan(1e-4);
+    });
+  }
+});
+
+describe('pooling gradients on wasm match cpu', () => {
+  const POOL_CASES: { x: Shape4; f: [number, number]; s: [number, number]; pad: 'same' | 'valid' | number }[] = [
+    { x: [2, 8, 8, 3], f: [2, 2], s: [2, 2], pad: 'valid' },
+    { x: [2, 9, 7, 3], f: [2, 2], s: [2, 2], pad: 'valid' },
+    { x: [2, 9, 7, 3], f: [2, 2], s: [2, 2], pad: 'same' },
+    { x: [1, 8, 8, 2], f: [3, 3], s: [2, 2], pad: 'valid' },
+    { x: [2, 7, 7, 2], f: [3, 3], s: [2, 2], pad: 'same' },
+    { x: [2, 6, 6, 2], f: [3, 3], s: [1, 1], pad: 'same' },
+    { x: [2, 9, 9, 4], f: [3, 3], s: [3, 3], pad: 'valid' },
+    { x: [3, 10, 8, 5], f: [2, 4], s: [2, 4], pad: 'valid' },
+    { x: [2, 8, 8, 2], f: [2, 2], s: [1, 1], pad: 1 },
+  ];
+  for (const [i, k] of POOL_CASES.entries()) {
+    // Quantised inputs: many windows hold equal maxima, where the cpu backend takes the first.
+    for (const quantum of [0, 0.5]) {
+      it(`MaxPoolGrad x ${k.x} pool ${k.f} strides ${k.s} pad ${k.pad}${quantum ? ' (ties)' : ''}`, async () => {
+        const xv = random(size(k.x), 300 + i, quantum);
+        await tf.setBackend('cpu');
+        const out = tf.maxPool(tf.tensor4d(xv, k.x), k.f, k.s, k.pad);
+        const outputs = { values: (await out.data()) as Float32Array, shape: out.shape as number[] };
+        out.dispose();
+        const inputs = { dy: { values: random(size(outputs.shape), 400 + i), shape: outputs.shape }, input: { values: xv, shape: k.x }, output: outputs };
+        expect(await compare('MaxPoolGrad', inputs, { filterSize: k.f, strides: k.s, pad: k.pad })).toBeLessThan(1e-4);
+      });
+    }
+    it(`AvgPoolGrad x ${k.x} pool ${k.f} strides ${k.s} pad ${k.pad}`, async () => {
+      const info = tf.backend_util.computePool2DInfo(k.x, k.f, k.s, 1, k.pad);
+      const inputs = { dy: { values: random(size(info.outShape), 500 + i), shape: info.outShape as number[] }, input: { values: random(size(k.x), 600 + i), shape: k.x } };
+      expect(await compare('AvgPoolGrad', inputs, { filterSize: k.f, strides: k.s, pad: k.pad })).toBeLessThan(1e-4);
+    });
+  }
+});
+
+describe('transposed matrix products on wasm match cpu', () => {
+  const MATMUL_CASES: { m: number; k: number; n: number; batch: number }[] = [
+    { m: 5, k: 7, n: 3, batch: 1 },
+    { m: 128, k: 784, n: 16, batch: 1 },
+    { m: 33, k: 64, n: 65, batch: 1 },
+    { m: 6, k: 5, n: 4, batch: 3 },
+  ];
+  for (const [i, c] of MATMUL_CASES.entries()) {
+    for (const [ta, tb] of [
+      [false, false],
+      [true, false],
+      [false, true],
+      [true, true],
+    ] as const) {
+      it(`BatchMatMul ${c.batch}×${c.m}×${c.k}×${c.n} transposeA=${ta} transposeB=${tb}`, async () => {
+        const aShape = [c.batch, ta ? c.k : c.m, ta ? c.m : c.k];
+        const bShape = [c.batch, tb ? c.n : c.k, tb ? c.k : c.n];
+        const inputs = { a: { values: random(size(aShape), 700 + i), shape: aShape }, b: { values: random(size(bShape), 800 + i), shape: bShape } };
+        expect(await compare('BatchMatMul', inputs, { transposeA: ta, transposeB: tb })).toBeLessThan(1e-4);
+      });
+    }
+    for (const [activation, ta, tb] of [
+      ['relu', true, true],
+      ['linear', false, false],
+      ['leakyrelu', true, false],
+      ['sigmoid', false, true],
+    ] as const) {
+      it(`_FusedMatMul ${c.batch}×${c.m}×${c.k}×${c.n} transposeA=${ta} transposeB=${tb} with bias and ${activation}`, async () => {
+        const aShape = [c.batch, ta ? c.k : c.m, ta ? c.m : c.k];
+        const bShape = [c.batch, tb ? c.n : c.k, tb ? c.k : c.n];
+        const inputs = {
+          a: { values: random(size(aShape), 900 + i), shape: aShape },
+          b: { values: random(size(bShape), 1000 + i), shape: bShape },
+          bias: { values: random(c.n, 1100 + i), shape: [c.n] },
+        };
+        expect(await compare('_FusedMatMul', inputs, { transposeA: ta, transposeB: tb, activation, leakyreluAlpha: 0.2 })).toBeLessThan(1e-4);
+      });
+    }
+  }
+});
+
+describe('Identity and same-dtype Cast share data on wasm', () => {
+  it('clone and cast give the values, and outlive their source', async () => {
+    await tf.setBackend('wasm');
+    const values = random(24, 1500);
+    const x = tf.tensor(values, [2, 3, 4]);
+    const before = tf.memory().numTensors;
+    const clone = tf.clone(x);
+    const same = tf.cast(x, 'float32');
+    const floats = tf.tensor([1.7, -2.2, 3.9], [3]);
+    const ints = tf.cast(floats, 'int32');
+    const back = tf.cast(ints, 'float32');
+    expect(tf.memory().numTensors).toBe(before + 5);
+    x.dispose();
+    floats.dispose();
+    expect(Array.from(await clone.data())).toEqual(Array.from(values));
+    expect(Array.from(await same.data())).toEqual(Array.from(values));
+    expect(Array.from(await ints.data())).toEqual([1, -2, 3]);
+    expect(Array.from(await back.data())).toEqual([1, -2, 3]);
+    clone.dispose();
+    expect(Array.from(await same.data())).toEqual(Array.from(values));
+    tf.dispose([same, ints, back]);
+    expect(tf.memory().numTensors).toBe(before - 1);
+    expect(tf.memory().numDataBuffers).toBeLessThanOrEqual(tf.memory().numTensors);
+  });
+});
+
+describe('training on wasm', () => {
+  const L = tf.layers;
+  const img: [number, number, number] = [8, 8, 2];
+  const activations = ['relu', 'elu', 'selu', 'tanh', 'sigmoid', 'softplus', 'softmax', 'gelu', 'swish'] as const;
+  const PALETTE: Record<string, () => tf.layers.Layer[]> = {
+    dense: () => [L.dense({ units: 4, inputShape: [6] })],
+    'conv2d stride 1 same': () => [L.conv2d({ filters: 3, kernelSize: 3, padding: 'same', inputShape: img }), L.flatten()],
+    'conv2d stride 1 valid relu': () => [L.conv2d({ filters: 3, kernelSize: 3, padding: 'valid', activation: 'relu', inputShape: img }), L.flatten()],
+    'conv2d stride 2 same': () => [L.conv2d({ filters: 3, kernelSize: 3, strides: 2, padding: 'same', inputShape: img }), L.flatten()],
+    'conv2d stride 2 valid': () => [L.conv2d({ filters: 3, kernelSize: 3, strides: 2, padding: 'valid', inputShape: img }), L.flatten()],
+    maxPooling2d: () => [L.conv2d({ filters: 2, kernelSize: 3, padding: 'same', inputShape: img }), L.maxPooling2d({ poolSize: 2 }), L.flatten()],
+    'maxPooling2d 3/2 same': () => [L.conv2d({ filters: 2, kernelSize: 1, inputShape: [7, 7, 2] }), L.maxPooling2d({ poolSize: 3, strides: 2, padding: 'same' }), L.flatten()],
+    averagePooling2d: () => [L.conv2d({ filters: 2, kernelSize: 3, padding: 'same', inputShape: img }), L.averagePooling2d({ poolSize: 2 }), L.flatten()],
+    flatten: () => [L.flatten({ inputShape: img }), L.dense({ units: 3 })],
+    dropout: () => [L.dense({ units: 5, inputShape: [6] }), L.dropout({ rate: 0.3 }), L.dense({ units: 4 })],
+    batchNormalization: () => [L.dense({ units: 5, inputShape: [6] }), L.batchNormalization(), L.dense({ units: 4 })],
+    'batchNormalization after conv2d': () => [L.conv2d({ filters: 2, kernelSize: 3, inputShape: img }), L.batchNormalization(), L.flatten()],
+    'activation leakyRelu': () => [L.dense({ units: 5, inputShape: [6] }), L.leakyReLU({ alpha: 0.2 }), L.dense({ units: 4 })],
+    ...Object.fromEntries(activations.map((a) => [`activation ${a}`, () => [L.dense({ units: 5, inputShape: [6] }), L.activation({ activation: a }), L.dense({ units: 4 })]])),
+  };
+
+  for (const [name, make] of Object.entries(PALETTE)) {
+    it(`trains ${name}: finite loss, weights change, no tensor leak`, async () => {
+      await tf.setBackend('wasm');
+      const model = tf.sequential({ layers: make() });
+      const inShape = model.inputs[0]!.shape.slice(1) as number[];
+      const outSize = model.outputs[0]!.shape[1] as number;
+      const x = tf.tensor(random(4 * size(inShape), 1200), [4, ...inShape]);
+      const y = tf.tensor(random(4 * outSize, 1201), [4, outSize]);
+      const before = model.trainableWeights.map((w) => w.read().dataSync().slice());
+      const optimizer = tf.train.adam(0.01);
+      const losses: number[] = [];
+      let tensorsAfterWarmUp = 0;
+      let buffersAfterWarmUp = 0;
+      for (let step = 0; step < 5; step++) {
+        const loss = optimizer.minimize(() => tf.losses.meanSquaredError(y, model.apply(x, { training: true }) as tf.Tensor), true)!;
+        losses.push((await loss.data())[0]!);
+        loss.dispose();
+        if (step === 1) {
+          tensorsAfterWarmUp = tf.memory().numTensors;
+          buffersAfterWarmUp = tf.backend().numDataIds();
+        }
+      }
+      expect(tf.memory().numTensors).toBe(tensorsAfterWarmUp);
+      expect(tf.backend().numDataIds()).toBe(buffersAfterWarmUp);
+      expect(losses.every(Number.isFinite)).toBe(true);
+      const after = model.trainableWeights.map((w) => w.read().dataSync());
+      // Every trainable weight moves (a missing or zero gradient would leave it in place).
+      for (const [i, w] of after.entries()) expect(w.some((v, j) => v !== before[i]![j])).toBe(true);
+      optimizer.dispose();
+      model.dispose();
+      tf.dispose([x, y]);
+    });
+  }
+
+  it('the engine-style conv net gives the cpu gradients', async () => {
+    // conv 3×3 relu same, maxpool 2, conv 3×3 stride 2, avgpool 2, dense: as the engine's
+    // network builds it from tf ops (fused conv/matMul, gelu by erf).
+    const shapes = { k1: [3, 3, 1, 8], b1: [8], k2: [3, 3, 8, 16], b2: [16], w: [64, 10], b: [10] } as const;
+    const gradsOn = async (backend: 'cpu' | 'wasm') => {
+      await tf.setBackend(backend);
+      const vars = Object.fromEntries(Object.entries(shapes).map(([k, s], i) => [k, tf.variable(tf.tensor(random(size([...s]), 1300 + i), [...s]), true, `${backend}_${k}`)]));
+      const x = tf.tensor4d(random(6 * 16 * 16, 1400), [6, 16, 16, 1]);
+      const y = tf.oneHot(tf.tensor1d([0, 3, 5, 9, 1, 2], 'int32'), 10);
+      const before = tf.memory().numTensors;
+      const { value, grads } = tf.variableGrads(() => {
+        let h: tf.Tensor4D = tf.fused.conv2d({ x, filter: vars.k1 as tf.Tensor4D, strides: 1, pad: 'same', bias: vars.b1, activation: 'relu' });
+        h = tf.maxPool(h, 2, 2, 'valid');
+        h = tf.conv2d(h, vars.k2 as tf.Tensor4D, 2, 'same');
+        h = tf.add(h, vars.b2 as tf.Tensor) as tf.Tensor4D;
+        h = tf.mul(tf.mul(h, 0.5), tf.add(1, tf.erf(tf.mul(h, Math.SQRT1_2)))) as tf.Tensor4D;
+        h = tf.avgPool(h, 2, 2, 'valid');
+        const logits = tf.fused.matMul({ a: tf.reshape(h, [6, 64]), b: vars.w as tf.Tensor2D, bias: vars.b });
+        return tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
+      });
+      const out = Object.fromEntries(await Promise.all(Object.keys(shapes).map(async (k) => [k, (await grads[`${backend}_${k}`]!.data()) as Float32Array] as const)));
+      const loss = (await value.data())[0]!;
+      tf.dispose([value, ...Object.values(grads)]);
+      expect(tf.memory().numTensors).toBe(before);
+      tf.dispose([x, y, ...Object.values(vars)]);
+      return { loss, grads: out };
+    };
+    const cpu = await gradsOn('cpu');
+    const wasm = await gradsOn('wasm');
+    expect(Math.abs(wasm.loss - cpu.loss)).toBeLessThan(1e-4 * Math.abs(cpu.loss));
+    for (const k of Object.keys(shapes)) expect(relativeError(wasm.grads[k]!, cpu.grads[k]!)).toBeLessThan(1e-4);
+  });
+});
+
+describe('enableWasmThreads (experimental)', () => {
+  it('initialises the threaded wasm build with 2 threads, and the kernels give the cpu results there', async () => {
+    // In a child process: the threaded build must be chosen before the wasm backend first starts.
+    const root = resolve(__dirname, '..', '..');
+    const dir = join(root, 'node_modules', '.cache', 'trainbench-test');
+    mkdirSync(dir, { recursive: true });
+    const bundle = join(dir, 'wasmGradients.mjs');
+    await build({ entryPoints: [join(root, 'src-main/engine/backend/wasmGradients.ts')], bundle: true, platform: 'node', format: 'esm', outfile: bundle, packages: 'external', logLevel: 'error' });
+    const script = join(dir, 'threads.mjs');
+    writeFileSync(
+      script,
+      `import * as tf from '@tensorflow/tfjs';
+import * as wasm from '@tensorflow/tfjs-backend-wasm';
+import { registerWasmGradientKernels, enableWasmThreads } from './wasmGradients.mjs';
+registerWasmGradientKernels(tf);
+const restore = enableWasmThreads(tf, wasm, 2);
+const ok = await tf.setBackend('wasm');
+restore();
+const threads = wasm.getThreadsCount();
+const x = tf.randomNormal([8, 12, 12, 4], 0, 1, 'float32', 1);
+const dy = tf.randomNormal([8, 12, 12, 6], 0, 1, 'float32', 2);
+const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 4, 6] };
+const run = () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs).dataSync();
+const got = run();
+await tf.setBackend('cpu');
+const want = run();
+let err = 0, scale = 0;
+for (let i = 0; i < want.length; i++) { err = Math.max(err, Math.abs(got[i] - want[i])); scale = Math.max(scale, Math.abs(want[i])); }
+console.log(JSON.stringify({ ok, threads, relativeError: err / scale }));
+process.exit(0);
+`,
+    );
+    const child = spawnSync(process.execPath, [script], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    const line = child.stdout.split('\n').find((l) => l.startsWith('{'));
+    expect(line, child.stderr).toBeDefined();
+    const result = JSON.parse(line!) as { ok: boolean; threads: number; relativeError: number };
+    expect(result.ok).toBe(true);
+    expect(result.threads).toBe(2);
+    expect(result.relativeError).toBeLessThan(1e-4);
+  });
 });

@@ -1,23 +1,32 @@
 /**
- * Gradient kernels the tfjs wasm backend lacks (or has only as slow scalar loops), built from
- * the wasm kernels that run through XNNPACK or plain memory moves.
+ * Gradient kernels for the tfjs wasm backend: the one it lacks, and faster versions of those it
+ * has as slow scalar loops, built from the wasm kernels that run on XNNPACK (Conv2D,
+ * DepthwiseConv2dNative, BatchMatMul without transposes) or move memory (Transpose, PadV2,
+ * Reshape), or, for pooling, a JavaScript loop over the wasm heap.
  *
  * `@tensorflow/tfjs-backend-wasm` 4.22 registers no `Conv2DBackpropFilter`, so training any
- * conv2d layer on wasm throws. Several kernels it does have are naive scalar C++ loops that
- * dominate a training step: `Conv2DBackpropInput` (~12x slower than the forward conv),
- * `MaxPoolGrad` (~50x slower than the forward pool) and every `BatchMatMul` with a transposed
- * operand (the XNNPACK path only takes `a @ b`; `aᵀ @ b` and `a @ bᵀ`, which every dense layer's
- * backward pass uses, fall into a blocked scalar loop ~10x slower).
+ * conv2d layer on wasm throws; every other gradient the palette needs (dense, conv2d, pooling,
+ * flatten, dropout, batch normalisation, the activations) exists. Measured in Node 20 on one
+ * thread, its own kernels that dominate a training step are: `Conv2DBackpropInput` (a scalar
+ * loop, ~12x slower than the forward conv), `MaxPoolGrad` and `AvgPoolGrad` (scalar loops,
+ * 20-35x slower than the forward pool), and `BatchMatMul`/`_FusedMatMul` with a transposed operand
+ * (only `a @ b` reaches XNNPACK; `aᵀ @ b` and `a @ bᵀ`, which every dense layer's backward pass
+ * uses, run a blocked scalar loop 5-10x slower, whose `_FusedMatMul` also adds the bias wrongly).
  *
  * Every kernel here works on the wasm backend's own tensor infos: it calls other wasm kernels'
- * `kernelFunc`s directly, disposes every intermediate through the backend before returning, and
+ * `kernelFunc`s directly, releases every intermediate through the backend before returning, and
  * returns one fresh tensor info that the engine wraps as the op's output. Nothing goes through
  * the engine, so nothing is recorded on a gradient tape and `tf.memory()` never sees the
  * intermediates.
  *
  * `registerWasmGradientKernels(tf)` works on whichever tfjs module it is given (the throughput
  * bench passes its own); without an argument it uses the engine's `@tensorflow/tfjs`.
+ * `enableWasmThreads` (experimental, not used by the engine) runs the wasm backend on two or
+ * more threads in Node.
  */
+import * as fs from 'node:fs';
+import os from 'node:os';
+import * as path from 'node:path';
 import * as tfEngine from '@tensorflow/tfjs';
 import type * as TfModule from '@tensorflow/tfjs';
 
@@ -30,6 +39,10 @@ type PadAttr = 'same' | 'valid' | number | [[number, number], [number, number], 
 interface WasmBackendLike {
   disposeData(dataId: object, force?: boolean): boolean;
 }
+interface WasmBackendFull extends WasmBackendLike {
+  makeOutput(shape: number[], dtype: string, memoryOffset?: number, values?: Float32Array): Info;
+  typedArrayFromHeap(info: Info): Float32Array;
+}
 
 type KernelArgs = { inputs: Record<string, Info | undefined>; backend: unknown; attrs?: Record<string, unknown> };
 type KernelFn = (args: KernelArgs) => Info | Info[];
@@ -41,11 +54,12 @@ const MARK = Symbol.for('trainbench.wasmGradients');
 export interface WasmGradientOptions {
   /**
    * Also replace the wasm kernels that exist but are slow scalar loops (`Conv2DBackpropInput`,
-   * `MaxPoolGrad` for non-overlapping windows, transposed `BatchMatMul`/`_FusedMatMul`) by
-   * compositions of fast kernels. The replaced kernel stays reachable as the fallback for the
-   * cases the fast path does not cover. Default true.
+   * `MaxPoolGrad`, `AvgPoolGrad`, transposed `BatchMatMul`, `_FusedMatMul`) by faster
+   * compositions; the replaced kernel stays the fallback for the cases a fast path does not
+   * cover. `true` (the default) replaces all, `false` none, a list of kernel names only those
+   * (the throughput bench measures them one by one).
    */
-  fastPaths?: boolean;
+  fastPaths?: boolean | string[];
 }
 
 /**
@@ -73,7 +87,27 @@ class Ops {
   reshape(x: Info, shape: number[]): Info {
     return this.run('Reshape', { x }, { shape });
   }
+  /**
+   * `Transpose`. A plain matrix transpose ([R, C] → [C, R], size-1 axes aside) is run as a
+   * rank-3 one ([R/128, 128, C] → [C, R/128, 128], or [R, C/8, 8] → [C/8, 8, R]): the wasm
+   * kernel's rank-2 loop is 2-5x slower than its rank-3 loop on the same data.
+   */
   transpose(x: Info, perm: number[]): Info {
+    const kept = perm.filter((axis) => x.shape[axis] !== 1);
+    if (kept.length === 2 && kept[0]! > kept[1]!) {
+      const rows = x.shape[kept[1]!]!;
+      const cols = x.shape[kept[0]!]!;
+      const outShape = perm.map((axis) => x.shape[axis]!);
+      const split = [128, 32].find((r) => rows % r === 0 && rows > r);
+      if (split) {
+        const t = this.run('Transpose', { x: this.reshape(x, [rows / split, split, cols]) }, { perm: [2, 0, 1] });
+        return this.reshape(t, outShape);
+      }
+      if (cols % 8 === 0 && cols > 8) {
+        const t = this.run('Transpose', { x: this.reshape(x, [rows, cols / 8, 8]) }, { perm: [1, 2, 0] });
+        return this.reshape(t, outShape);
+      }
+    }
     return this.run('Transpose', { x }, { perm });
   }
   pad(x: Info, paddings: Pair[], constantValue = 0): Info {
@@ -128,13 +162,8 @@ function withOps(tf: TF, backend: unknown, body: (ops: Ops) => Info): Info {
   }
 }
 
-const pair = (v: number | number[] | undefined, fallback = 1): Pair => {
-  if (v === undefined) return [fallback, fallback];
-  if (typeof v === 'number') return [v, v];
-  return [v[0] ?? fallback, v[1] ?? v[0] ?? fallback];
-};
-
 const prod = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
+const size = prod;
 
 /** NCHW → NHWC for a shape. */
 const toNHWC = (s: number[]): number[] => [s[0]!, s[2]!, s[3]!, s[1]!];
@@ -143,16 +172,23 @@ const toNHWC = (s: number[]): number[] => [s[0]!, s[2]!, s[3]!, s[1]!];
 
 /**
  * `Conv2DBackpropFilter`: dW[i,j,c,o] = Σ_{n,y,x} xpad[n, y·sH + i·dH, x·sW + j·dW, c] · dy[n,y,x,o],
- * the gradient of conv2d with respect to its filter.
+ * the gradient of conv2d with respect to its filter (the kernel the wasm backend lacks). Every
+ * multiply-add runs in XNNPACK, in one of two ways:
  *
- * Computed as one forward convolution (the wasm `Conv2D` kernel, i.e. XNNPACK) with the roles
- * swapped: the padded input transposed to [C, H', W', N] is the image (batch C, N channels), dy
- * transposed to [oH, oW, N, oC] is the filter, the original strides become the dilations and
- * the original dilations the strides. The result [C, fH, fW, oC] is transposed to the filter
- * layout [fH, fW, C, oC]. Built from `Transpose`, `PadV2`, `Slice`, `Conv2D`; NCHW inputs are
- * transposed to NHWC first. All MACs run in XNNPACK's GEMM micro-kernels, which beat an
- * explicit im2col + `BatchMatMul` here because the wasm `Slice` that im2col needs is a JS
- * row-by-row copy.
+ * - Usually as one forward convolution (the wasm `Conv2D` kernel) with the roles swapped: the
+ *   padded input transposed to [C, H', W', N] is the image (batch C, N channels), dy transposed
+ *   to [oH, oW, N, oC] is the filter, the original strides become the dilations and the original
+ *   dilations the strides; the result [C, fH, fW, oC] is transposed to [fH, fW, C, oC]. Built
+ *   from `Transpose`, `PadV2`, `Slice`, `Conv2D`.
+ * - When fH·fW·C < oC (the first layer of an image net: one input channel), as im2col + one
+ *   GEMM: a `DepthwiseConv2dNative` with one-hot filters extracts the patches [N·oH·oW, C·fH·fW],
+ *   and `BatchMatMul` (untransposed, so XNNPACK) takes dyᵀ [oC, N·oH·oW] times them; XNNPACK
+ *   packs its right operand on every call, and here the patches are the smaller one. ~35%
+ *   faster than the swapped convolution for MNIST's first layer.
+ *
+ * NCHW inputs are transposed to NHWC first. An im2col built from per-offset slices (`Slice`,
+ * `StridedSlice`) was measured too: the wasm `Slice` is a JavaScript row-by-row copy, and the
+ * nine slices alone took longer than the whole swapped convolution.
  */
 function conv2DBackpropFilter(tf: TF) {
   return (args: KernelArgs): Info =>
@@ -183,6 +219,24 @@ function conv2DBackpropFilter(tf: TF) {
       const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw, filterHeight: fh, filterWidth: fw } = info;
       if (dyN.shape.join() !== [n, oh, ow, oc].join()) {
         throw new Error(`Conv2DBackpropFilter: dy has shape [${dyN.shape}], expected [${[n, oh, ow, oc]}]`);
+      }
+      const taps = fh * fw;
+      if (taps * c < oc) {
+        // Few input channels (the first layer of an image net): im2col by a depthwise convolution
+        // with one-hot filters, then one GEMM that packs the (small) patch matrix.
+        const onehot = new Float32Array(taps * c * taps);
+        for (let t = 0; t < taps; t++) for (let ch = 0; ch < c; ch++) onehot[(t * c + ch) * taps + t] = 1;
+        const selector = ops.run('', {}, {}, () => (args.backend as WasmBackendFull).makeOutput([fh, fw, c, taps], 'float32', undefined, onehot));
+        const patches = ops.run('DepthwiseConv2dNative', { x: xN, filter: selector }, {
+          strides: [sh, sw],
+          pad: attrs.pad,
+          dataFormat: 'NHWC',
+          dilations: [dh, dw],
+          dimRoundingMode: attrs.dimRoundingMode,
+        }); // [N, oH, oW, C·taps], channel (c, tap)
+        const dyT = ops.transpose(ops.reshape(dyN, [n * oh * ow, oc]), [1, 0]);
+        const product = ops.run('BatchMatMul', { a: ops.reshape(dyT, [1, oc, n * oh * ow]), b: ops.reshape(patches, [1, n * oh * ow, c * taps]) }, { transposeA: false, transposeB: false });
+        return ops.transpose(ops.reshape(product, [oc, c, fh, fw]), [2, 3, 1, 0]);
       }
       // The rows and columns of the padded input that any output reads.
       const needH = (fh - 1) * dh + (oh - 1) * sh + 1;
@@ -281,17 +335,14 @@ type PoolAttrs = {
 
 /**
  * Runs `body` on float32 views of the wasm heap: the inputs and one new output of `outShape`
- * (zero-filled). The views are taken after the output is allocated, since an allocation may
- * grow, and so detach, the heap.
+ * (zero-filled unless `zero` is false). The views are taken after the output is allocated,
+ * since an allocation may grow, and so detach, the heap.
  */
-function onHeap(backend: unknown, inputs: Info[], outShape: number[], body: (views: Float32Array[], out: Float32Array) => void): Info {
-  const wasm = backend as WasmBackendLike & {
-    makeOutput(shape: number[], dtype: string): Info;
-    typedArrayFromHeap(info: Info): Float32Array;
-  };
+function onHeap(backend: unknown, inputs: Info[], outShape: number[], body: (views: Float32Array[], out: Float32Array) => void, zero = true): Info {
+  const wasm = backend as WasmBackendFull;
   const out = wasm.makeOutput(outShape, 'float32');
   const outView = wasm.typedArrayFromHeap(out);
-  outView.fill(0);
+  if (zero) outView.fill(0);
   body(
     inputs.map((t) => wasm.typedArrayFromHeap(t)),
     outView,
@@ -300,13 +351,77 @@ function onHeap(backend: unknown, inputs: Info[], outShape: number[], body: (vie
 }
 
 /**
+ * The exactly tiling case of MaxPoolGrad, a loop kept monomorphic for V8: for each window row
+ * band (rows = batch · output rows), window and channel, dy goes to the first element equal to
+ * the window maximum m and zero to the others; every dx element is written once.
+ */
+function routeToFirstMaximum(x: Float32Array, m: Float32Array, g: Float32Array, dx: Float32Array, rows: number, ow: number, c: number, fh: number, fw: number, row: number): void {
+  if (fh === 2 && fw === 2) return routeToFirstMaximum2x2(x, m, g, dx, rows, ow, c, row);
+  let o = 0;
+  for (let band = 0; band < rows; band++) {
+    const bandBase = band * fh * row;
+    for (let yc = 0; yc < ow; yc++) {
+      const base = bandBase + yc * fw * c;
+      for (let d = 0; d < c; d++, o++) {
+        const best = m[o]!;
+        let give = best > Number.NEGATIVE_INFINITY ? g[o]! : 0;
+        for (let a = 0; a < fh; a++) {
+          for (let q = 0, i = base + a * row + d; q < fw; q++, i += c) {
+            if (x[i]! >= best) {
+              dx[i] = give;
+              give = 0;
+            } else {
+              dx[i] = 0;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/** routeToFirstMaximum for 2×2 windows, unrolled (the common pooling; ~30% faster). */
+function routeToFirstMaximum2x2(x: Float32Array, m: Float32Array, g: Float32Array, dx: Float32Array, rows: number, ow: number, c: number, row: number): void {
+  let o = 0;
+  for (let band = 0; band < rows; band++) {
+    const bandBase = band * 2 * row;
+    for (let yc = 0; yc < ow; yc++) {
+      const base = bandBase + yc * 2 * c;
+      for (let d = 0; d < c; d++, o++) {
+        const best = m[o]!;
+        const give = best > Number.NEGATIVE_INFINITY ? g[o]! : 0;
+        const i0 = base + d;
+        const i1 = i0 + c;
+        const i2 = i0 + row;
+        const i3 = i2 + c;
+        const e0 = x[i0]! >= best;
+        const e1 = !e0 && x[i1]! >= best;
+        const e2 = !e0 && !e1 && x[i2]! >= best;
+        const e3 = !e0 && !e1 && !e2 && x[i3]! >= best;
+        dx[i0] = e0 ? give : 0;
+        dx[i1] = e1 ? give : 0;
+        dx[i2] = e2 ? give : 0;
+        dx[i3] = e3 ? give : 0;
+      }
+    }
+  }
+}
+
+/**
  * `MaxPoolGrad`: dx[n,y,x,c] = Σ dy[n,oy,ox,c] over the pooling windows (oy, ox) whose first
  * maximum (row-major scan, strict `>`, as the cpu backend's maxPoolPositions) is at (y, x).
  *
- * A JavaScript loop over the wasm heap (no other kernel): one pass over the input finds each
- * window's first maximum per channel, one scatter adds dy there. Replaces the wasm kernel of the
- * same name, a scalar C++ loop ~5x slower here that also breaks ties differently from the cpu
- * backend (it routes to another of equal maxima).
+ * A JavaScript loop over the wasm heap (no other kernel). When the windows tile the input
+ * exactly (strides = pool size, no padding, as in MNIST's 28 → 14 → 7), each dx element is
+ * written once: dy where it is the window's first element equal to the forward output (the
+ * maximum, from the same backend, so the comparison is exact), else 0. Otherwise one pass finds
+ * each window's first maximum per channel and a scatter adds dy there. Replaces the wasm kernel
+ * of the same name, a scalar C++ loop ~2x slower (20 ms against 9 ms for a [128, 28, 28, 16]
+ * input) that also breaks ties differently from the cpu backend (it routes dy to another of
+ * equal maxima; after a ReLU, windows of zeros are common). Two alternatives were measured and
+ * dropped: window-major `Transpose` + `ArgMax` + `OneHot` (~30 ms: those wasm kernels are
+ * scalar loops) and XNNPACK elementwise ops on a [N, oH, pH, oW, pW, C] view (~10 ms: the wasm
+ * binary kernels broadcast through a slow path). An all −∞ window routes nothing, as on cpu.
  */
 function maxPoolGrad(tf: TF, fallback: KernelFn) {
   return (args: KernelArgs): Info => {
@@ -319,7 +434,18 @@ function maxPoolGrad(tf: TF, fallback: KernelFn) {
     const fw = info.effectiveFilterWidth;
     const top = info.padInfo.top;
     const left = info.padInfo.left;
+    const output = (args.inputs as { output?: Info }).output;
+    const tiles = sh === fh && sw === fw && top === 0 && left === 0 && oh * fh === h && ow * fw === w;
+    if (tiles && output && output.dtype === 'float32' && output.shape.join() === [n, oh, ow, c].join()) {
+      // The windows tile the input exactly: every dx element belongs to one window. Each is
+      // written once (no zero fill, no scatter): dy at the first element equal to the window's
+      // maximum (the forward output, computed by the same backend, so equality is exact), zero
+      // at the others. An all −∞ (or NaN) window routes nothing, as on the cpu backend.
+      return onHeap(args.backend, [input, output, dy], input.shape, ([x, m, g], dx) => routeToFirstMaximum(x!, m!, g!, dx, n * oh, ow, c, fh, fw, w * c), false);
+    }
     return onHeap(args.backend, [input, dy], input.shape, ([x, g], dx) => {
+      // General windows (overlapping, padded, or leaving rows out): find each window's first
+      // maximum per channel, then add dy there.
       const best = new Float32Array(c);
       const where = new Int32Array(c);
       for (let b = 0; b < n; b++) {
@@ -360,7 +486,8 @@ function maxPoolGrad(tf: TF, fallback: KernelFn) {
  * contain (y, x), with the cpu backend's constant 1/(fH·fW) also at padded borders.
  *
  * A JavaScript loop over the wasm heap (no other kernel) that scatters each dy value over its
- * window. Replaces the wasm kernel of the same name, a scalar C++ loop ~4x slower here.
+ * window. Replaces the wasm kernel of the same name, a scalar C++ loop ~2x slower here (13 ms
+ * against 6 ms for a [128, 28, 28, 16] input).
  */
 function avgPoolGrad(tf: TF, fallback: KernelFn) {
   return (args: KernelArgs): Info => {
@@ -398,12 +525,14 @@ function avgPoolGrad(tf: TF, fallback: KernelFn) {
   };
 }
 
+const swapLast = (rank: number): number[] => [...Array.from({ length: rank - 2 }, (_, i) => i), rank - 1, rank - 2];
+
 /**
- * `BatchMatMul` / `_FusedMatMul` with a transposed operand and a single batch: the operand is
- * transposed explicitly (`Transpose`) and the product taken by the replaced kernel with
- * transposeA = transposeB = false, the only case the wasm backend sends to XNNPACK (the others
- * run a blocked scalar loop ~5-10x slower). Bias and activation of `_FusedMatMul` pass through
- * unchanged. Batched products, and untransposed ones, go to the replaced kernel as they are.
+ * `BatchMatMul` with a transposed operand and a single batch: the operand is transposed
+ * explicitly (`Transpose`) and the product taken by the replaced kernel with transposeA =
+ * transposeB = false, the only case the wasm backend sends to XNNPACK (the others run a blocked
+ * scalar loop ~5-10x slower; every dense layer's backward pass has both). Batched and
+ * untransposed products go to the replaced kernel as they are.
  */
 function untransposedMatMul(tf: TF, fallback: KernelFn) {
   return (args: KernelArgs): Info => {
@@ -414,12 +543,69 @@ function untransposedMatMul(tf: TF, fallback: KernelFn) {
     if ((!ta && !tb) || a.dtype !== 'float32' || b.dtype !== 'float32' || prod(a.shape.slice(0, -2)) !== 1 || prod(b.shape.slice(0, -2)) !== 1) {
       return fallback(args) as Info;
     }
-    const swapLast = (rank: number): number[] => [...Array.from({ length: rank - 2 }, (_, i) => i), rank - 1, rank - 2];
     return withOps(tf, args.backend, (ops) => {
       const a2 = ta ? ops.transpose(a, swapLast(a.shape.length)) : a;
       const b2 = tb ? ops.transpose(b, swapLast(b.shape.length)) : b;
       return ops.run('', { ...args.inputs, a: a2, b: b2 }, { ...attrs, transposeA: false, transposeB: false }, fallback);
     });
+  };
+}
+
+/** The activations of `_FusedMatMul` and the wasm kernels that apply them. */
+const ACTIVATION_KERNELS: Record<string, string | null> = {
+  linear: null,
+  relu: 'Relu',
+  relu6: 'Relu6',
+  elu: 'Elu',
+  sigmoid: 'Sigmoid',
+  leakyrelu: 'LeakyRelu',
+  prelu: 'Prelu',
+};
+
+/**
+ * `_FusedMatMul` (a·b + bias, then an activation). With one batch and a bias of one value per
+ * column, any transposed operand is transposed explicitly (`Transpose`) and the replaced kernel
+ * runs untransposed, on XNNPACK. Otherwise it is composed of `BatchMatMul`, `Add` and the
+ * activation's kernel (`Relu`, `Relu6`, `Elu`, `Sigmoid`, `LeakyRelu`, `Prelu`): the replaced
+ * kernel's scalar path adds the bias wrongly there (bias[min(i·n + j, n − 1)] instead of
+ * bias[j]), so batched products with a bias, and size-1 biases, came out wrong.
+ */
+function fusedMatMul(tf: TF, fallback: KernelFn) {
+  const plain = untransposedMatMul(tf, fallback);
+  return (args: KernelArgs): Info => {
+    const { a, b, bias, preluActivationWeights } = args.inputs as { a: Info; b: Info; bias?: Info; preluActivationWeights?: Info };
+    const attrs = (args.attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean; activation?: string; leakyreluAlpha?: number };
+    const columns = attrs.transposeB ? b.shape[b.shape.length - 2]! : b.shape[b.shape.length - 1]!;
+    const single = prod(a.shape.slice(0, -2)) === 1 && prod(b.shape.slice(0, -2)) === 1;
+    if (single && (bias == null || size(bias.shape) === columns)) return plain(args);
+    const activation = attrs.activation ?? 'linear';
+    if (!(activation in ACTIVATION_KERNELS) || a.dtype !== 'float32') return fallback(args) as Info;
+    return withOps(tf, args.backend, (ops) => {
+      let out = ops.run('BatchMatMul', { a, b }, { transposeA: attrs.transposeA === true, transposeB: attrs.transposeB === true });
+      if (bias) out = ops.run('Add', { a: out, b: bias });
+      const kernel = ACTIVATION_KERNELS[activation];
+      if (kernel === 'LeakyRelu') out = ops.run(kernel, { x: out }, { alpha: attrs.leakyreluAlpha ?? 0.2 });
+      else if (kernel === 'Prelu') out = ops.run(kernel, { x: out, alpha: preluActivationWeights });
+      else if (kernel) out = ops.run(kernel, { x: out });
+      return out;
+    });
+  };
+}
+
+/**
+ * `Identity`, and `Cast` to the dtype the tensor already has: the output shares the input's
+ * data (one more backend reference, `incRef`), as on the cpu and webgl backends, instead of the
+ * wasm kernels' full copy. Tensors are immutable, so sharing is safe. The gradient tape's
+ * saved-tensor clones and Adam's casts are such calls: ~30 per CNN step, each copying a
+ * layer's activations. String tensors and real casts go to the replaced kernel.
+ */
+function sharedIdentity(fallback: KernelFn, cast: boolean) {
+  return (args: KernelArgs): Info => {
+    const { x } = args.inputs as { x: Info };
+    const dtype = cast ? (args.attrs as { dtype?: string } | undefined)?.dtype : x.dtype;
+    if (x.dtype === 'string' || dtype !== x.dtype) return fallback(args) as Info;
+    (args.backend as { incRef(dataId: object): void }).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape.slice(), dtype: x.dtype };
   };
 }
 
@@ -438,16 +624,19 @@ const FAST_PATHS: Record<string, Installer> = {
   MaxPoolGrad: (tf, previous) => (previous ? maxPoolGrad(tf, previous) : null),
   AvgPoolGrad: (tf, previous) => (previous ? avgPoolGrad(tf, previous) : null),
   BatchMatMul: (tf, previous) => (previous ? untransposedMatMul(tf, previous) : null),
-  _FusedMatMul: (tf, previous) => (previous ? untransposedMatMul(tf, previous) : null),
+  _FusedMatMul: (tf, previous) => (previous ? fusedMatMul(tf, previous) : null),
+  Identity: (_tf, previous) => (previous ? sharedIdentity(previous, false) : null),
+  Cast: (_tf, previous) => (previous ? sharedIdentity(previous, true) : null),
 };
 
 const isOurs = (fn: unknown): boolean => typeof fn === 'function' && (fn as unknown as Record<symbol, unknown>)[MARK] === true;
 
 /**
- * Registers the gradient kernels the tfjs wasm backend lacks (and, unless
- * `options.fastPaths === false`, replaces its slow ones) for backend 'wasm'. Idempotent: a
- * kernel already registered, by the backend or by an earlier call, is left alone. Returns the
- * names of the kernels registered by this call.
+ * Registers the gradient kernel the tfjs wasm backend lacks (`Conv2DBackpropFilter`) and, unless
+ * `options.fastPaths` says otherwise, replaces its slow kernels, for backend 'wasm'. Idempotent:
+ * a missing kernel is registered only while absent, a slow one is replaced only while it is
+ * still the backend's own (kernels installed here are marked and recognised). Returns the names
+ * of the kernels registered by this call.
  *
  * May be called before or after `tf.setBackend('wasm')`; the replaced kernels' setup functions
  * are kept, so a later backend initialisation still runs them.
@@ -472,8 +661,81 @@ export function registerWasmGradientKernels(tf: TF = tfEngine, options: WasmGrad
     registered.push(name);
   };
   for (const [name, make] of Object.entries(MISSING)) install(name, make, false);
-  if (options.fastPaths !== false) {
-    for (const [name, make] of Object.entries(FAST_PATHS)) install(name, make, true);
+  const fast = options.fastPaths ?? true;
+  for (const [name, make] of Object.entries(FAST_PATHS)) {
+    if (fast === true || (Array.isArray(fast) && fast.includes(name))) install(name, make, true);
   }
   return registered;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** The part of `@tensorflow/tfjs-backend-wasm` that `enableWasmThreads` uses. */
+export interface WasmBackendModule {
+  setThreadsCount(threads: number): void;
+}
+
+/**
+ * Experimental: makes the next initialisation of the wasm backend in Node.js use the
+ * multi-threaded build (`tfjs-backend-wasm-threaded-simd.wasm`, XNNPACK on a pool of
+ * `threads` worker threads), which tfjs 4.22 turns off in Node (tfjs#3830). Call it before
+ * `tf.setBackend('wasm')` and call the function it returns once that has resolved.
+ *
+ * Three things stand in the way in Node and are bridged here, for as long as the returned
+ * function is not called: the pthread worker script and the main script are handed to the
+ * workers as Blob URLs, which Node's Worker cannot load, so `Blob` and `URL.createObjectURL`
+ * are wrapped to write those two scripts to a temporary folder and return their paths (the
+ * worker script gets a preamble that resolves the main script the same way, and the main
+ * script one that defines the CommonJS bindings of the tfjs-backend-wasm 4.22 bundle it was
+ * cut from); and the pool is capped at half of `os.cpus().length`, so `os.cpus` reports
+ * 2·threads cores while the module initialises. It depends on that exact bundle: any failure
+ * shows as a failing `tf.setBackend('wasm')`, after which a fresh process should run
+ * single-threaded. The worker threads keep the process alive: end it with `process.exit`.
+ */
+export function enableWasmThreads(tf: TF, wasmModule: WasmBackendModule, threads: number): () => void {
+  if (threads <= 1) return () => {};
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trainbench-wasm-'));
+  const OriginalBlob = globalThis.Blob;
+  const originalCreate = URL.createObjectURL;
+  const originalCpus = os.cpus;
+  const texts = new WeakMap<object, string>();
+  let mainScript = '';
+  let count = 0;
+  globalThis.Blob = class extends OriginalBlob {
+    constructor(parts?: BlobPart[], options?: BlobPropertyBag) {
+      super(parts, options);
+      if (parts && parts.every((p) => typeof p === 'string')) {
+        const text = parts.join('');
+        texts.set(this, text);
+        if (text.startsWith('var WasmBackendModuleThreadedSimd')) {
+          mainScript = path.join(dir, 'main.js');
+          const bindings =
+            "var require$$0 = require('fs'), require$$1 = require('path'), require$$2 = require('worker_threads'), " +
+            "require$$3 = require('perf_hooks'), require$$4 = require('os'), commonjsGlobal = globalThis;\n";
+          fs.writeFileSync(mainScript, bindings + text);
+        }
+      }
+    }
+  } as typeof Blob;
+  URL.createObjectURL = (object: Blob | MediaSource): string => {
+    const text = texts.get(object);
+    if (text === undefined) return originalCreate(object as Blob);
+    const file = path.join(dir, `worker-${count++}.js`);
+    const preamble = `URL.createObjectURL = () => ${JSON.stringify(mainScript)}; URL.revokeObjectURL = () => {};\n`;
+    fs.writeFileSync(file, preamble + text);
+    return file;
+  };
+  os.cpus = () => {
+    const cpus = originalCpus.call(os);
+    while (cpus.length > 0 && cpus.length < 2 * threads) cpus.push(cpus[0]!);
+    return cpus;
+  };
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
+  wasmModule.setThreadsCount(threads);
+  return () => {
+    globalThis.Blob = OriginalBlob;
+    URL.createObjectURL = originalCreate;
+    os.cpus = originalCpus;
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
 }
