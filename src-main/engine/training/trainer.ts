@@ -22,6 +22,7 @@ import type {
 } from '@contract';
 import { inferShapes, type ShapeReport } from '@contract/specShapes';
 import { Network, type NetLayer } from './network';
+import { InputPlane } from './inputPlane';
 import { computeAccuracy, computeLoss, type TargetInfo } from './losses';
 import { createOptimizer } from './optimizers';
 import { mulberry32, shuffleInPlace, subset, type SampleSet, type TrainingData } from './trainingData';
@@ -85,6 +86,8 @@ export class Trainer {
   private readonly lossHistory: (number | null)[] = [];
   private lastEpoch: EpochSummary | null = null;
   private nonFiniteSeen = false;
+  /** For 2-D inputs: the grid the output and first-layer surfaces are drawn on. */
+  private readonly plane: InputPlane | null;
 
   constructor(
     jobId: string,
@@ -107,6 +110,7 @@ export class Trainer {
     this.batchSize = spec.training.batchSize === 'full' ? this.split.train.count : Math.min(spec.training.batchSize, this.split.train.count);
     this.sampleSize = data.inputShape.reduce((a, b) => a * b, 1);
     this.network = Network.build(spec, this.report);
+    this.plane = data.inputShape.length === 1 && data.inputShape[0] === 2 ? new InputPlane() : null;
     this.optimizer = createOptimizer(spec.training.optimizer);
     this.paramLayers = this.network.layers.filter((l) => l.variables.some((v) => v.trainable));
     const stepsPerEpoch = Math.ceil(this.split.train.count / this.batchSize);
@@ -474,54 +478,7 @@ export class Trainer {
       at += 1;
       result.push({ index: layer.index, name: layer.name, activation: layer.activation, units, active, saturated, mean, std, nonFinite });
     });
-    this.events.onProbe(this.step, this.epoch, result, this.data.inputShape.length === 1 && this.data.inputShape[0] === 2 ? await this.surface() : null);
-  }
-
-  /** Grid points of the input plane for surfaces: a square a little larger than [-1, 1]². */
-  private grid: { x: tf.Tensor; size: number; extent: [number, number, number, number] } | null = null;
-
-  /** The network's output and its first weighted layer's units over the input plane (2-D inputs). */
-  private async surface(): Promise<Surface> {
-    if (!this.grid) {
-      const size = 41;
-      const extent: [number, number, number, number] = [-1.2, 1.2, -1.2, 1.2];
-      const points = new Float32Array(size * size * 2);
-      for (let row = 0; row < size; row++) {
-        for (let col = 0; col < size; col++) {
-          const k = row * size + col;
-          points[2 * k] = extent[0] + ((extent[1] - extent[0]) * col) / (size - 1);
-          points[2 * k + 1] = extent[3] - ((extent[3] - extent[2]) * row) / (size - 1);
-        }
-      }
-      this.grid = { x: tf.tensor2d(points, [size * size, 2]), size, extent };
-    }
-    const grid = this.grid;
-    const first = this.network.layers.find((l) => l.spec.type === 'dense');
-    const firstIndex = first ? this.network.layers.indexOf(first) : -1;
-    const [output, unitOutput] = tf.tidy(() => {
-      const capture: tf.Tensor[] = [];
-      const out = this.network.forward(grid.x, { training: false, capture });
-      return [tf.keep(tf.clone(out)), firstIndex >= 0 ? tf.keep(tf.clone(capture[firstIndex]!)) : tf.keep(tf.zeros([grid.size * grid.size, 0]))];
-    });
-    const outputData = (await output.data()) as Float32Array;
-    const unitData = (await unitOutput.data()) as Float32Array;
-    const outputs = output.shape[1] ?? 1;
-    const units = unitOutput.shape[1] ?? 0;
-    output.dispose();
-    unitOutput.dispose();
-    const kernel = first?.variables.find((v) => v.role === 'kernel')?.variable;
-    const bias = first?.variables.find((v) => v.role === 'bias')?.variable;
-    return {
-      size: grid.size,
-      extent: grid.extent,
-      outputs,
-      output: outputData,
-      unitsLayer: first?.name ?? null,
-      units,
-      unitOutput: unitData,
-      kernel: kernel ? ((await kernel.data()) as Float32Array) : new Float32Array(0),
-      bias: bias ? ((await bias.data()) as Float32Array) : new Float32Array(units),
-    };
+    this.events.onProbe(this.step, this.epoch, result, this.plane ? await this.plane.measure(this.network) : null);
   }
 
   /** Loss and accuracy over a whole split, in batches, without training. */
@@ -579,8 +536,7 @@ export class Trainer {
   private dispose(): void {
     this.probe?.x.dispose();
     this.probe = null;
-    this.grid?.x.dispose();
-    this.grid = null;
+    this.plane?.dispose();
     this.optimizer.dispose();
     this.network.dispose();
   }
