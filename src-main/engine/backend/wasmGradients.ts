@@ -35,6 +35,15 @@ type Info = TfModule.TensorInfo;
 type Pair = [number, number];
 type PadAttr = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
 
+/** The attributes both conv2d gradient kernels receive, beside the shape of what they compute. */
+type ConvGradientAttrs = {
+  strides: number | Pair;
+  pad: PadAttr;
+  dataFormat?: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  dilations?: number | Pair;
+};
+
 /** The part of the wasm backend these kernels use. */
 interface WasmBackendLike {
   disposeData(dataId: object, force?: boolean): boolean;
@@ -194,14 +203,7 @@ function conv2DBackpropFilter(tf: TF) {
   return (args: KernelArgs): Info =>
     withOps(tf, args.backend, (ops) => {
       const { x, dy } = args.inputs as { x: Info; dy: Info };
-      const attrs = args.attrs as {
-        strides: number | Pair;
-        pad: PadAttr;
-        dataFormat?: 'NHWC' | 'NCHW';
-        dimRoundingMode?: 'floor' | 'round' | 'ceil';
-        filterShape: [number, number, number, number];
-        dilations?: number | Pair;
-      };
+      const attrs = args.attrs as ConvGradientAttrs & { filterShape: [number, number, number, number] };
       const nchw = attrs.dataFormat === 'NCHW';
       const xN = nchw ? ops.transpose(x, [0, 2, 3, 1]) : x;
       const dyN = nchw ? ops.transpose(dy, [0, 2, 3, 1]) : dy;
@@ -270,14 +272,7 @@ function conv2DBackpropInput(tf: TF) {
   return (args: KernelArgs): Info =>
     withOps(tf, args.backend, (ops) => {
       const { dy, filter } = args.inputs as { dy: Info; filter: Info };
-      const attrs = args.attrs as {
-        strides: number | Pair;
-        pad: PadAttr;
-        dataFormat?: 'NHWC' | 'NCHW';
-        dimRoundingMode?: 'floor' | 'round' | 'ceil';
-        inputShape: [number, number, number, number];
-        dilations?: number | Pair;
-      };
+      const attrs = args.attrs as ConvGradientAttrs & { inputShape: [number, number, number, number] };
       const nchw = attrs.dataFormat === 'NCHW';
       const inShape = (nchw ? toNHWC(attrs.inputShape) : attrs.inputShape) as [number, number, number, number];
       const dyN = nchw ? ops.transpose(dy, [0, 2, 3, 1]) : dy;
