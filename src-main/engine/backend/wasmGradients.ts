@@ -15,7 +15,8 @@
  *
  * This module is the registry; the kernels are in `wasm/`: `convGradients.ts` (conv2d filter and
  * input gradients), `poolGradients.ts` (max and average pooling gradients), `matMul.ts`
- * (transposed and fused matrix products, copy-free Identity/Cast), on the helpers of
+ * (transposed and fused matrix products, copy-free Identity/Cast), `reductions.ts` (`Sum` over
+ * leading axes, the bias gradients), on the helpers of
  * `kernelOps.ts`; `threads.ts` holds the experimental threaded build.
  *
  * `registerWasmGradientKernels(tf)` works on whichever tfjs module it is given (the throughput
@@ -29,6 +30,7 @@ import { BACKEND, type KernelFn, type TF } from './wasm/kernelOps';
 import { conv2DBackpropFilter, conv2DBackpropInput } from './wasm/convGradients';
 import { avgPoolGrad, maxPoolGrad } from './wasm/poolGradients';
 import { fusedMatMul, sharedIdentity, untransposedMatMul } from './wasm/matMul';
+import { leadingAxesSum } from './wasm/reductions';
 
 export { enableWasmThreads, type WasmBackendModule } from './wasm/threads';
 
@@ -38,7 +40,8 @@ const MARK = Symbol.for('trainbench.wasmGradients');
 export interface WasmGradientOptions {
   /**
    * Also replace the wasm kernels that exist but are slow scalar loops (`Conv2DBackpropInput`,
-   * `MaxPoolGrad`, `AvgPoolGrad`, transposed `BatchMatMul`, `_FusedMatMul`) by faster
+   * `MaxPoolGrad`, `AvgPoolGrad`, transposed `BatchMatMul`, `_FusedMatMul`, `Sum` over leading
+   * axes, copying `Identity` and `Cast`) by faster
    * compositions; the replaced kernel stays the fallback for the cases a fast path does not
    * cover. `true` (the default) replaces all, `false` none, a list of kernel names only those
    * (the throughput bench measures them one by one).
@@ -60,6 +63,7 @@ const FAST_PATHS: Record<string, Installer> = {
   AvgPoolGrad: (tf, previous) => (previous ? avgPoolGrad(tf, previous) : null),
   BatchMatMul: (tf, previous) => (previous ? untransposedMatMul(tf, previous) : null),
   _FusedMatMul: (tf, previous) => (previous ? fusedMatMul(tf, previous) : null),
+  Sum: (tf, previous) => (previous ? leadingAxesSum(tf, previous) : null),
   Identity: (_tf, previous) => (previous ? sharedIdentity(previous, false) : null),
   Cast: (_tf, previous) => (previous ? sharedIdentity(previous, true) : null),
 };

@@ -14,6 +14,7 @@ import type * as TfModule from '@tensorflow/tfjs';
 export type TF = typeof TfModule;
 export type Info = TfModule.TensorInfo;
 export type Pair = [number, number];
+export type Conv2DInfo = TfModule.backend_util.Conv2DInfo;
 export type PadAttr = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
 
 /** The part of the wasm backend these kernels use. */

@@ -12,9 +12,9 @@ type PoolAttrs = {
 };
 
 /**
- * The exactly tiling case of MaxPoolGrad, a loop kept monomorphic for V8: for each window row
- * band (rows = batch · output rows), window and channel, dy goes to the first element equal to
- * the window maximum m and zero to the others; every dx element is written once.
+ * The exactly tiling case of MaxPoolGrad, a loop kept monomorphic for V8, on a zero-filled dx:
+ * for each window row band (rows = batch · output rows), window and channel, dy goes to the
+ * first element equal to the window maximum m; a −∞ or NaN maximum routes nothing.
  */
 function routeToFirstMaximum(x: Float32Array, m: Float32Array, g: Float32Array, dx: Float32Array, rows: number, ow: number, c: number, fh: number, fw: number, row: number): void {
   if (fh === 2 && fw === 2) return routeToFirstMaximum2x2(x, m, g, dx, rows, ow, c, row);
@@ -25,14 +25,12 @@ function routeToFirstMaximum(x: Float32Array, m: Float32Array, g: Float32Array, 
       const base = bandBase + yc * fw * c;
       for (let d = 0; d < c; d++, o++) {
         const best = m[o]!;
-        let give = best > Number.NEGATIVE_INFINITY ? g[o]! : 0;
-        for (let a = 0; a < fh; a++) {
+        if (!(best > Number.NEGATIVE_INFINITY)) continue;
+        search: for (let a = 0; a < fh; a++) {
           for (let q = 0, i = base + a * row + d; q < fw; q++, i += c) {
             if (x[i]! >= best) {
-              dx[i] = give;
-              give = 0;
-            } else {
-              dx[i] = 0;
+              dx[i] = g[o]!;
+              break search;
             }
           }
         }
@@ -41,7 +39,10 @@ function routeToFirstMaximum(x: Float32Array, m: Float32Array, g: Float32Array, 
   }
 }
 
-/** routeToFirstMaximum for 2×2 windows, unrolled (the common pooling; ~30% faster). */
+/**
+ * routeToFirstMaximum for 2×2 windows, unrolled (the common pooling). One write per window
+ * into the zero-filled dx instead of four: ~20-25 % faster on [128, 28, 28, 16].
+ */
 function routeToFirstMaximum2x2(x: Float32Array, m: Float32Array, g: Float32Array, dx: Float32Array, rows: number, ow: number, c: number, row: number): void {
   let o = 0;
   for (let band = 0; band < rows; band++) {
@@ -50,19 +51,15 @@ function routeToFirstMaximum2x2(x: Float32Array, m: Float32Array, g: Float32Arra
       const base = bandBase + yc * 2 * c;
       for (let d = 0; d < c; d++, o++) {
         const best = m[o]!;
-        const give = best > Number.NEGATIVE_INFINITY ? g[o]! : 0;
+        if (!(best > Number.NEGATIVE_INFINITY)) continue;
         const i0 = base + d;
-        const i1 = i0 + c;
-        const i2 = i0 + row;
-        const i3 = i2 + c;
-        const e0 = x[i0]! >= best;
-        const e1 = !e0 && x[i1]! >= best;
-        const e2 = !e0 && !e1 && x[i2]! >= best;
-        const e3 = !e0 && !e1 && !e2 && x[i3]! >= best;
-        dx[i0] = e0 ? give : 0;
-        dx[i1] = e1 ? give : 0;
-        dx[i2] = e2 ? give : 0;
-        dx[i3] = e3 ? give : 0;
+        let at: number;
+        if (x[i0]! >= best) at = i0;
+        else if (x[i0 + c]! >= best) at = i0 + c;
+        else if (x[i0 + row]! >= best) at = i0 + row;
+        else if (x[i0 + row + c]! >= best) at = i0 + row + c;
+        else continue;
+        dx[at] = g[o]!;
       }
     }
   }
@@ -73,9 +70,9 @@ function routeToFirstMaximum2x2(x: Float32Array, m: Float32Array, g: Float32Arra
  * maximum (row-major scan, strict `>`, as the cpu backend's maxPoolPositions) is at (y, x).
  *
  * A JavaScript loop over the wasm heap (no other kernel). When the windows tile the input
- * exactly (strides = pool size, no padding, as in MNIST's 28 → 14 → 7), each dx element is
- * written once: dy where it is the window's first element equal to the forward output (the
- * maximum, from the same backend, so the comparison is exact), else 0. Otherwise one pass finds
+ * exactly (strides = pool size, no padding, as in MNIST's 28 → 14 → 7), dx is zero-filled and
+ * each window writes once: dy at the window's first element equal to the forward output (the
+ * maximum, from the same backend, so the comparison is exact). Otherwise one pass finds
  * each window's first maximum per channel and a scatter adds dy there. Replaces the wasm kernel
  * of the same name, a scalar C++ loop ~2x slower (20 ms against 9 ms for a [128, 28, 28, 16]
  * input) that also breaks ties differently from the cpu backend (it routes dy to another of
@@ -98,11 +95,11 @@ export function maxPoolGrad(tf: TF, fallback: KernelFn) {
     const output = (args.inputs as { output?: Info }).output;
     const tiles = sh === fh && sw === fw && top === 0 && left === 0 && oh * fh === h && ow * fw === w;
     if (tiles && output && output.dtype === 'float32' && output.shape.join() === [n, oh, ow, c].join()) {
-      // The windows tile the input exactly: every dx element belongs to one window. Each is
-      // written once (no zero fill, no scatter): dy at the first element equal to the window's
-      // maximum (the forward output, computed by the same backend, so equality is exact), zero
-      // at the others. An all −∞ (or NaN) window routes nothing, as on the cpu backend.
-      return onHeap(args.backend, [input, output, dy], input.shape, ([x, m, g], dx) => routeToFirstMaximum(x!, m!, g!, dx, n * oh, ow, c, fh, fw, w * c), false);
+      // The windows tile the input exactly: every dx element belongs to one window. dy goes to
+      // the first element equal to the window's maximum (the forward output, computed by the
+      // same backend, so equality is exact); the others keep the zero fill. An all −∞ (or NaN)
+      // window routes nothing, as on the cpu backend.
+      return onHeap(args.backend, [input, output, dy], input.shape, ([x, m, g], dx) => routeToFirstMaximum(x!, m!, g!, dx, n * oh, ow, c, fh, fw, w * c));
     }
     return onHeap(args.backend, [input, dy], input.shape, ([x, g], dx) => {
       // General windows (overlapping, padded, or leaving rows out): find each window's first
