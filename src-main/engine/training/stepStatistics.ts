@@ -1,11 +1,14 @@
 /**
  * The per-step measurements of a training step: loss, accuracy, the global gradient norm and,
- * per parameter layer, the gradient norm, weight norm and update-to-weight ratio. They are
- * reduced on the backend inside the step's tidy, packed into one small 1-D tensor, read back
- * once per step and decoded here.
+ * per parameter layer, the gradient norm, weight norm and update-to-weight ratio. Each
+ * variable's squared gradient, weight and update norms are reduced on the backend inside the
+ * step's tidy and packed, with the loss and accuracy, into one small 1-D tensor that is read
+ * back once per step; the per-layer and global sums of squares are taken here on the host, in
+ * float64 (no scalar adds on the backend: each tfjs op costs ~10-50 µs of dispatch, which on a
+ * small network is a measurable share of the step).
  *
- * Packed layout: [loss, accuracy, globalGradNorm², then per parameter layer gradNorm²,
- * weightNorm², updateNorm²].
+ * Packed layout, V = number of trainable variables: [loss, accuracy, gradNorm² of each
+ * variable (V), weightNorm² of each (V), updateNorm² of each (V)].
  */
 import * as tf from '@tensorflow/tfjs';
 import type { NetLayer } from './network';
@@ -37,7 +40,7 @@ export class StepStatistics {
    * @param variables the network's trainable variables, in the order the step passes them
    */
   constructor(
-    private readonly paramLayers: NetLayer[],
+    paramLayers: NetLayer[],
     private readonly variables: tf.Variable[],
   ) {
     this.layerVariables = paramLayers.map((layer) => layer.variables.filter((e) => e.trainable).map((e) => variables.indexOf(e.variable)));
@@ -53,36 +56,33 @@ export class StepStatistics {
    * measurements. `before` holds each variable's value from before the update.
    */
   pack(loss: tf.Scalar, accuracy: tf.Scalar, gradSq: tf.Scalar[], before: tf.Tensor[]): tf.Tensor1D {
-    const globalSq = tf.addN(gradSq);
-    const perLayer: tf.Scalar[] = [];
-    for (const indices of this.layerVariables) {
-      let g: tf.Scalar = tf.scalar(0);
-      let w: tf.Scalar = tf.scalar(0);
-      let u: tf.Scalar = tf.scalar(0);
-      for (const i of indices) {
-        const variable = this.variables[i]!;
-        g = tf.add(g, gradSq[i]!);
-        w = tf.add(w, sumSq(variable));
-        u = tf.add(u, sumSq(tf.sub(variable, before[i]!)));
-      }
-      perLayer.push(g, w, u);
-    }
-    return tf.stack([loss, accuracy, globalSq, ...perLayer]) as tf.Tensor1D;
+    const weightSq = this.variables.map((v) => sumSq(v));
+    const updateSq = this.variables.map((v, i) => sumSq(tf.sub(v, before[i]!)));
+    return tf.stack([loss, accuracy, ...gradSq, ...weightSq, ...updateSq]) as tf.Tensor1D;
   }
 
   /** On the host: the packed measurements, read back, as norms and ratios. */
   decode(values: ArrayLike<number>): StepMeasures {
+    const count = this.variables.length;
     const layerGradNorms: (number | null)[] = [];
     const layerWeightNorms: (number | null)[] = [];
     const layerUpdateRatios: (number | null)[] = [];
     const layerSquares: StepMeasures['layerSquares'] = [];
+    let globalSq = 0;
+    for (let i = 0; i < count; i++) globalSq += values[2 + i]!;
     let layersFinite = true;
-    for (let l = 0; l < this.paramLayers.length; l++) {
-      const gSq = values[3 + 3 * l]!;
-      const wSq = values[4 + 3 * l]!;
+    for (const indices of this.layerVariables) {
+      let gSq = 0;
+      let wSq = 0;
+      let uSq = 0;
+      for (const i of indices) {
+        gSq += values[2 + i]!;
+        wSq += values[2 + count + i]!;
+        uSq += values[2 + 2 * count + i]!;
+      }
       const g = Math.sqrt(gSq);
       const w = Math.sqrt(wSq);
-      const u = Math.sqrt(values[5 + 3 * l]!);
+      const u = Math.sqrt(uSq);
       if (!Number.isFinite(g) || !Number.isFinite(w) || !Number.isFinite(u)) layersFinite = false;
       layerGradNorms.push(finiteOrNull(g));
       layerWeightNorms.push(finiteOrNull(w));
@@ -92,7 +92,7 @@ export class StepStatistics {
     return {
       loss: finiteOrNull(values[0]),
       accuracy: finiteOrNull(values[1]),
-      gradNorm: finiteOrNull(Math.sqrt(values[2]!)),
+      gradNorm: finiteOrNull(Math.sqrt(globalSq)),
       layerGradNorms,
       layerWeightNorms,
       layerUpdateRatios,
