@@ -11,6 +11,7 @@ import type { TrainingData } from './training/trainingData';
 import type { DatasetRegistry } from './datasetRegistry';
 import { RunWriter } from './runs/runWriter';
 import { listRuns, markInterrupted } from './runs/runStore';
+import { exportRun, renameRun, tagRun } from './runs/runActions';
 import { loadPresets } from './presets';
 import { UpdateBatcher } from './progressBatcher';
 import { Diagnosis, staticChecks } from './diagnosis/diagnosis';
@@ -68,6 +69,11 @@ export async function createEngine(options: EngineOptions, emit: Emit): Promise<
   };
   const active = (): boolean => job !== null && (job.status === 'running' || job.status === 'paused');
 
+  const requireRunsDir = (channel: string, runsDir: string | undefined): string => {
+    if (!runsDir) throw new ContractError({ code: 'invalid-payload', message: `${channel}: no runs folder given and none configured`, issues: [{ path: 'runsDir', message: 'required' }] });
+    return runsDir;
+  };
+
   const handlers: Handlers = {
     'engine.info': () => info(),
     'presets.list': () => loadPresets(),
@@ -85,6 +91,9 @@ export async function createEngine(options: EngineOptions, emit: Emit): Promise<
       markInterrupted(dir, liveRunDirs);
       return listRuns(dir);
     },
+    'runs.rename': ({ runId, name, runsDir }) => renameRun(requireRunsDir('runs.rename', runsDir), runId, name),
+    'runs.tag': ({ runId, tags, runsDir }) => tagRun(requireRunsDir('runs.tag', runsDir), runId, tags),
+    'runs.export': ({ runId, what, runsDir }) => exportRun(requireRunsDir('runs.export', runsDir), runId, what),
     'spec.check': async ({ spec }) => {
       let data: TrainingData | null = null;
       let dataError: string | null = null;

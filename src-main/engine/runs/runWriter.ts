@@ -4,7 +4,7 @@
  * safetensors (written to a temporary name, then renamed: whole or absent).
  */
 import { mkdirSync, renameSync, writeFileSync, appendFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { JobInfo, JobStatus, RunFinal, Snapshot, Spec } from '@contract';
 import { encodeSafetensors } from './safetensors';
 import { exportFinalModel, type ModelOutcome } from './modelExport';
@@ -56,7 +56,7 @@ export class RunWriter {
     mkdirSync(join(dir, 'snapshots'));
     this.dir = dir;
     this.record = {
-      id: base,
+      id: basename(dir),
       name: spec.name ?? 'run',
       spec,
       seed: spec.training.seed,
