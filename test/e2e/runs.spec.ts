@@ -103,6 +103,22 @@ test('the Runs screen renames, tags and filters, sorts, exports and deletes afte
   expect(errors).toEqual([]);
 });
 
+test('a monitor chart saves as a PNG image', async ({ page }) => {
+  await page.goto(serve.url);
+  await page.getByRole('link', { name: 'Train' }).click();
+  await page.getByTestId('preset').selectOption('xor');
+  await page.getByLabel('Epochs').fill('5');
+  await page.getByTestId('start').click();
+  await expect(page.getByTestId('job-status')).toHaveText('done', { timeout: 60_000 });
+  const [png] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export Loss as PNG' }).click()]);
+  expect(png.suggestedFilename()).toBe('loss.png');
+  const bytes = readFileSync((await png.path())!);
+  expect([...bytes.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  // The chart's canvas size, read from the PNG's IHDR: the image is the chart, not an empty 0×0.
+  expect(bytes.readUInt32BE(16)).toBeGreaterThan(100);
+  expect(bytes.readUInt32BE(20)).toBeGreaterThan(100);
+});
+
 test('the runs folder can be changed from the Runs screen', async ({ page }) => {
   await page.goto(serve.url);
   await page.getByRole('link', { name: 'Runs' }).click();
