@@ -21,6 +21,7 @@ export * from './training';
 export * from './findings';
 export * from './specPaths';
 export * from './random';
+export * from './seedStats';
 import { Finding } from './findings';
 export { encodeWire, decodeWire, WireError } from './wire';
 
