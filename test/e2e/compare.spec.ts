@@ -78,15 +78,24 @@ test('Compare: relu-abs with ReLU and with ELU on the same two seeds, side by si
   expect(errors).toEqual([]);
 });
 
-test('Train: a finding is a marker on the loss curve at its step; a click shows it', async ({ page }) => {
+test('Train: two seeds that stop on NaN both run; the finding is a marker on the loss curve at its step', async ({ page }) => {
   const errors = watchErrors(page);
   await page.goto(serve.url);
   await page.getByRole('link', { name: 'Train' }).click();
   await page.getByTestId('preset').selectOption('mnist-relu-nan');
+  const repeat = page.getByTestId('setup-repeat');
+  if (!(await repeat.isVisible())) await page.getByText('Training set-up').click();
+  await repeat.fill('2');
+  await repeat.press('Enter');
   await page.getByTestId('start').click();
+  // The first seed stops on NaN; the second still trains, and the seeds panel counts both.
+  const seeds = page.getByTestId('repeated-runs');
+  await expect(seeds).toContainText('2 of 2 seeds ended', { timeout: 90_000 });
+  await expect(seeds.getByTestId('loss-distribution')).toHaveAttribute('data-nonfinite', '2');
+  await expect(seeds.getByTestId('success-interval')).toHaveAttribute('data-judged', '0');
   const finding = page.getByTestId('findings').locator('[data-code="non-finite"]');
-  await expect(finding).toBeVisible({ timeout: 60_000 });
-  await expect(page.getByTestId('job-status')).toHaveText(/stopped|done/, { timeout: 60_000 });
+  await expect(finding).toBeVisible();
+  await expect(page.getByTestId('job-status')).toHaveText('stopped');
   const step = Number(/step (\d+)/.exec((await finding.textContent()) ?? '')?.[1]);
   expect(step).toBeGreaterThan(0);
 
@@ -101,6 +110,7 @@ test('Train: a finding is a marker on the loss curve at its step; a click shows 
   expect(await x(marker)).toBeGreaterThan(await x(mismatch));
 
   await marker.click();
+  await page.screenshot({ path: test.info().outputPath('marker.png'), fullPage: true });
   const shown = page.getByTestId('marker-finding');
   await expect(shown).toHaveAttribute('data-code', 'non-finite');
   await expect(shown).toContainText(`step ${step}`);
