@@ -43,6 +43,8 @@ export const useCompareStore = defineStore('compare', () => {
   let current: RunData | null = null;
   let finish: (() => void) | null = null;
   let stopRequested = false;
+  /** Why the engine refused a start (busy with the Train screen's run, say): the rest would be refused too. */
+  let refused: string | null = null;
   let nextId = 1;
   // Events of a job can arrive before the response that names it.
   let pending: { channel: FollowedEvent; payload: { jobId: string } }[] = [];
@@ -78,7 +80,7 @@ export const useCompareStore = defineStore('compare', () => {
   });
 
   /** Trains one spec on the run's seed to its end (or a failure); never throws. */
-  async function train(spec: Spec, run: RunData): Promise<void> {
+  async function train(spec: Spec, run: RunData, letter: string): Promise<void> {
     current = run;
     run.status = 'starting';
     pending = [];
@@ -95,6 +97,7 @@ export const useCompareStore = defineStore('compare', () => {
     } catch (e) {
       run.status = 'failed';
       run.error = e instanceof Error ? e.message : String(e);
+      if (!run.job) refused = `spec ${letter}, ${run.label}: the engine refused to start it: ${run.error}`;
       revision.value++;
     } finally {
       finish = null;
@@ -125,21 +128,24 @@ export const useCompareStore = defineStore('compare', () => {
       runs: seedList.map((seed, i) => markRaw(new RunData(`compare-${nextId++}`, i, seed, runColour(i), `seed ${seed}`))),
     }));
     stopRequested = false;
+    refused = null;
     status.value = 'running';
     revision.value++;
     for (const [i, seed] of seedList.entries()) {
       for (const column of columns.value) {
-        if (stopRequested) break;
+        if (stopRequested || refused) break;
         progress.value = `seed ${seed} (${i + 1} of ${n}) · spec ${column.letter}`;
-        await train(column.spec, column.runs[i]!);
+        await train(column.spec, column.runs[i]!, column.letter);
       }
     }
     progress.value = '';
     // Seeds that never started leave the columns.
     for (const column of columns.value) column.runs = column.runs.filter((r) => r.status !== 'queued');
-    const failed = columns.value.flatMap((c) => c.runs).find((r) => r.status === 'failed');
-    if (failed?.error) error.value = failed.error;
-    status.value = stopRequested ? 'stopped' : failed ? 'failed' : 'done';
+    const failed = columns.value.find((c) => c.runs.some((r) => r.status === 'failed'));
+    const failedRun = failed?.runs.find((r) => r.status === 'failed');
+    if (refused) error.value = refused;
+    else if (failed && failedRun?.error) error.value = `spec ${failed.letter}, ${failedRun.label}: ${failedRun.error}`;
+    status.value = refused ? 'failed' : stopRequested ? 'stopped' : 'done';
     current = null;
     revision.value++;
   }
