@@ -167,3 +167,18 @@ export function describeLosses(summary: FiveNumberSummary | null, nonFinite = 0)
   if (!summary) return `no finite final loss${tail}`;
   return `min ${formatLoss(summary.min)} · q1 ${formatLoss(summary.q1)} · median ${formatLoss(summary.median)} · q3 ${formatLoss(summary.q3)} · max ${formatLoss(summary.max)} (${summary.n} finite${tail})`;
 }
+
+/** Longest `path=value` change shown whole in a compared spec's label. */
+const CHANGE_LABEL_MAX = 48;
+
+/**
+ * A `path=value` change as a compared spec's label shows it: whole when short, else the path
+ * and the start of the value (`model.layers=[{"type":"dense",…`), so a row stays one line.
+ */
+export function changeLabel(change: string): string {
+  if (change.length <= CHANGE_LABEL_MAX) return change;
+  const eq = change.indexOf('=');
+  const path = eq > 0 ? change.slice(0, eq + 1) : '';
+  const value = change.slice(path.length).replace(/\s+/g, '');
+  return `${path}${value.slice(0, Math.max(8, CHANGE_LABEL_MAX - path.length))}…`;
+}

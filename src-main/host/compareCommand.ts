@@ -6,7 +6,7 @@
  * B:model.layers.0.activation=elu` is ReLU against ELU on the same seeds.
  */
 import type { BackendName, Spec } from '@contract';
-import { formatLoss } from '@contract';
+import { changeLabel, formatLoss } from '@contract';
 import type { EngineHost } from './engineHost';
 import { parseArgs, intFlag, UsageError, type ParsedArgs } from './args';
 import { applyOverrides, readSpecSource, validateSpec } from './specFiles';
@@ -60,7 +60,7 @@ export function comparedSpecs(sources: string[], sets: string[]): ComparedSpec[]
     }
     const shared = sets.filter((s) => !/^[A-Z]:/.test(s));
     const distinct = own.filter((s) => !shared.includes(s));
-    return { letter, source, sets: own, label: [spec.name ?? source, ...distinct].join(' '), spec };
+    return { letter, source, sets: own, label: [spec.name ?? source, ...distinct.map(changeLabel)].join(' '), spec };
   });
 }
 

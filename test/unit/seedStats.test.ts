@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeLosses, describeOutcomeRow, describeSuccess, fiveNumberSummary, findingsByOutcome, quantileSorted, summarizeSeeds, wilsonInterval, type SeedOutcome } from '@contract';
+import { changeLabel, describeLosses, describeOutcomeRow, describeSuccess, fiveNumberSummary, findingsByOutcome, quantileSorted, summarizeSeeds, wilsonInterval, type SeedOutcome } from '@contract';
 
 const outcome = (seed: number, success: boolean | null, finalLoss: number | null, codes: string[] = [], severity: 'info' | 'warning' | 'error' = 'warning'): SeedOutcome => ({
   seed,
@@ -74,5 +74,14 @@ describe('findings by outcome', () => {
     expect(describeLosses(summary.finalLoss, 1)).toMatch(/^min 0\.00100 · q1 0\.00200 · median 0\.100 .* \(5 finite, 1 NaN\/Inf or missing\)$/);
     expect(summarizeSeeds([outcome(1, null, 1)]).success).toBeNull();
     expect(describeSuccess(null)).toMatch(/not judged/);
+  });
+});
+
+describe('changeLabel', () => {
+  it('keeps a short change whole and cuts a long value after its path', () => {
+    expect(changeLabel('model.layers.0.activation=elu')).toBe('model.layers.0.activation=elu');
+    const long = changeLabel('model.layers=[{"type": "dense", "units": 3, "activation": "relu"}, {"type": "dropout", "rate": 0.1}]');
+    expect(long).toBe('model.layers=[{"type":"dense","units":3,"activat…');
+    expect(long.length).toBeLessThanOrEqual(49);
   });
 });

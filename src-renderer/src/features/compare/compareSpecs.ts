@@ -3,7 +3,7 @@
  * with `path=value` lines (as `trainbench compare --set B:path=value` does), plus changes
  * shared by all (fewer epochs, say). Pure: the Compare screen and its tests use it.
  */
-import { parseSpec, setPath, type Spec } from '@contract';
+import { changeLabel, parseSpec, setPath, type Spec } from '@contract';
 
 export const COMPARE_LETTERS = ['A', 'B', 'C', 'D'] as const;
 export const MIN_SPECS = 2;
@@ -75,7 +75,7 @@ export function compareSpecs(entries: readonly CompareEntry[], shared: string, r
     const parsed = parseSpec(changed.raw);
     if (!parsed.spec) return { error: `spec ${letter}: ${parsed.issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')}` };
     const name = entry.source === CURRENT_SPEC ? `${base.name ?? 'Model screen'} (Model screen)` : entry.source;
-    specs.push({ letter, label: [name, ...own].join(' '), spec: parsed.spec });
+    specs.push({ letter, label: [name, ...own.map(changeLabel)].join(' '), spec: parsed.spec });
   }
   return { specs };
 }
