@@ -23,6 +23,7 @@ export * from './specPaths';
 export * from './random';
 export * from './runs';
 import { runsRequests } from './runs';
+export * from './seedStats';
 import { Finding } from './findings';
 export { encodeWire, decodeWire, WireError } from './wire';
 

@@ -2,6 +2,7 @@
  * `trainbench`: the command-line face of the one program.
  *   trainbench serve [--host 127.0.0.1] [--port N] [--backend NAME]
  *   trainbench train SPEC [...]          headless training on the same engine
+ *   trainbench compare SPEC_A SPEC_B ... the same seeds on 2–4 specs, one row per spec
  *   trainbench info [--backend NAME]     the engine's backend and versions, as JSON
  */
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import { startServe } from './serve';
 import { presetNames } from '../engine/presets';
 import { parseArgs, intFlag, UsageError, type ParsedArgs } from './args';
 import { runTrainCommand } from './trainCommand';
+import { runCompareCommand } from './compareCommand';
 import { defaultRunsDir } from './runsDir';
 import { RunsFolderSetting, defaultSettingsFile } from './runsFolder';
 import { RunsHost } from './runsHost';
@@ -19,6 +21,8 @@ import { RunsHost } from './runsHost';
 const USAGE = `usage:
   trainbench serve [--host 127.0.0.1] [--port N] [--backend NAME] [--runs-dir D]
   trainbench train SPEC [--data PATH] [--repeat N] [--seed S] [--set path=value ...] [--backend NAME] [--runs-dir D] [--json]
+  trainbench compare SPEC_A SPEC_B [SPEC_C SPEC_D] [--repeat N] [--seed S] [--set path=value ...] [--set B:path=value ...] [--backend NAME] [--runs-dir D] [--json]
+      trains every spec on the same seeds; --set B:path=value changes spec B only
   trainbench info [--backend NAME]
 
 SPEC is a spec file or a preset: ${presetNames().join(', ')}
@@ -93,6 +97,8 @@ async function main(argv: string[]): Promise<number> {
       return -1; // keeps running
     case 'train':
       return runTrainCommand(rest, (backend) => createHost(backend, (line) => void process.stderr.write(`${line}\n`)), backendFlag);
+    case 'compare':
+      return runCompareCommand(rest, (backend) => createHost(backend, (line) => void process.stderr.write(`${line}\n`)), backendFlag);
     case 'info':
       await info(rest);
       return 0;
