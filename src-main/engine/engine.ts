@@ -15,6 +15,7 @@ import { loadPresets } from './presets';
 import { UpdateBatcher } from './progressBatcher';
 import { Diagnosis, staticChecks } from './diagnosis/diagnosis';
 import type { Finding } from '@contract';
+import { engineMemory } from './memory';
 
 export interface EngineOptions {
   backend?: BackendName;
@@ -70,6 +71,7 @@ export async function createEngine(options: EngineOptions, emit: Emit): Promise<
 
   const handlers: Handlers = {
     'engine.info': () => info(),
+    'engine.memory': () => engineMemory(),
     'presets.list': () => loadPresets(),
     'dataset.load': ({ source, normalization, name }) => options.datasets.load(source, normalization, name),
     'dataset.upload.begin': ({ name, files }) => options.datasets.beginUpload(name, files),
