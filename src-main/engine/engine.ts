@@ -85,7 +85,7 @@ export async function createEngine(options: EngineOptions, emit: Emit): Promise<
       if (!dir) throw new ContractError({ code: 'invalid-payload', message: 'runs.list: no runs folder given and none configured', issues: [{ path: 'runsDir', message: 'required' }] });
       // Runs this engine is not writing, left "running" by an engine that died, are interrupted.
       markInterrupted(dir, liveRunDirs);
-      return listRuns(dir);
+      return listRuns(dir, liveRunDirs);
     },
     'spec.check': async ({ spec }) => {
       let data: TrainingData | null = null;
