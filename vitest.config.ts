@@ -15,6 +15,8 @@ export default defineConfig({
     include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'],
     environment: 'node',
     globalSetup: ['test/support/globalSetup.ts'],
+    // The default reporter's summary, then the reliability table (issue 9) below it.
+    reporters: ['default', './test/support/reliabilityReporter.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // tfjs keeps global backend state; one file per worker, two workers for two cores.

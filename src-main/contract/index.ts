@@ -24,6 +24,8 @@ export * from './random';
 export * from './runs';
 import { runsRequests } from './runs';
 export * from './seedStats';
+export * from './memory';
+import { EngineMemory } from './memory';
 import { Finding } from './findings';
 export { encodeWire, decodeWire, WireError } from './wire';
 
@@ -73,6 +75,8 @@ const JobRef = z.object({ jobId: JobId }).strict();
  */
 export const requests = {
   'engine.info': { request: Empty, response: EngineInfo },
+  /** Tensors and process memory of the engine now (long-run checks). */
+  'engine.memory': { request: Empty, response: EngineMemory },
   /** Handled by the host, not the engine: starts a new engine (after a crash, or to change backend). */
   'engine.restart': { request: z.object({ backend: BackendName.optional() }).strict(), response: EngineInfo },
   'presets.list': { request: Empty, response: z.array(z.object({ name: z.string(), spec: Spec })) },

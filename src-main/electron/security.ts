@@ -18,6 +18,8 @@ export function secureWebPreferences(preloadPath: string) {
     webviewTag: false,
     navigateOnDragDrop: false,
     spellcheck: false,
+    // A middle click on a link would open a new window without a click handler seeing it.
+    disableBlinkFeatures: 'Auxclick',
   } as const;
 }
 

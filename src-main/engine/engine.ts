@@ -16,6 +16,7 @@ import { loadPresets } from './presets';
 import { UpdateBatcher } from './progressBatcher';
 import { Diagnosis, staticChecks } from './diagnosis/diagnosis';
 import type { Finding } from '@contract';
+import { engineMemory } from './memory';
 
 export interface EngineOptions {
   backend?: BackendName;
@@ -76,6 +77,7 @@ export async function createEngine(options: EngineOptions, emit: Emit): Promise<
 
   const handlers: Handlers = {
     'engine.info': () => info(),
+    'engine.memory': () => engineMemory(),
     'presets.list': () => loadPresets(),
     'dataset.load': ({ source, normalization, name }) => options.datasets.load(source, normalization, name),
     'dataset.upload.begin': ({ name, files }) => options.datasets.beginUpload(name, files),
@@ -89,7 +91,7 @@ export async function createEngine(options: EngineOptions, emit: Emit): Promise<
       if (!dir) throw new ContractError({ code: 'invalid-payload', message: 'runs.list: no runs folder given and none configured', issues: [{ path: 'runsDir', message: 'required' }] });
       // Runs this engine is not writing, left "running" by an engine that died, are interrupted.
       markInterrupted(dir, liveRunDirs);
-      return listRuns(dir);
+      return listRuns(dir, liveRunDirs);
     },
     'runs.rename': ({ runId, name, runsDir }) => renameRun(requireRunsDir('runs.rename', runsDir), runId, name),
     'runs.tag': ({ runId, tags, runsDir }) => tagRun(requireRunsDir('runs.tag', runsDir), runId, tags),

@@ -7,6 +7,7 @@ import { connectTransport } from './transport';
 import { dispatch } from './dispatcher';
 import { createEngine } from './engine';
 import { DatasetRegistry } from './datasetRegistry';
+import { exitWhenHostDies } from './hostWatch';
 
 function argValue(flag: string): string | undefined {
   const index = process.argv.indexOf(flag);
@@ -15,6 +16,7 @@ function argValue(flag: string): string | undefined {
 
 async function main(): Promise<void> {
   const transport = connectTransport();
+  exitWhenHostDies(transport.kind);
   const emit = <C extends EventChannel>(channel: C, payload: EventOf<C>): void =>
     transport.send({ type: 'event', channel, payload });
 

@@ -4,6 +4,9 @@ import WebSocket from 'ws';
 import { startServe, tokenMatches, type ServeHandle } from '../../src-main/host/serve';
 import type { EngineHost } from '../../src-main/host/engineHost';
 import { RENDERER_ROOT, startHost } from '../support/engine';
+import { countTestsAs } from '../support/reliability';
+
+countTestsAs('serve');
 
 interface Reply {
   status: number;

@@ -3,6 +3,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RENDERER_CSP, isAllowedNavigation, isTrustedSender, secureWebPreferences } from '../../src-main/electron/security';
 import { contentSecurityPolicy } from '../../src-main/host/serve';
+import { countTestsAs } from '../support/reliability';
+
+countTestsAs('Electron');
 
 const ROOT = join(__dirname, '..', '..');
 const read = (path: string): string => readFileSync(join(ROOT, path), 'utf8');

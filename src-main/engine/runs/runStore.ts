@@ -3,7 +3,7 @@
  * whose torn last line (a crash mid-append) is ignored. A run still marked `running` that no
  * engine is writing was interrupted: it is marked so, and everything written before stays.
  */
-import { existsSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { RunSummary } from '@contract';
 import type { RunRecord } from './runWriter';
@@ -56,8 +56,15 @@ export function markInterrupted(runsDir: string, live: ReadonlySet<string> = new
     record.status = 'interrupted';
     record.error = record.error ?? 'the engine stopped while this run was training; everything written until then is kept';
     const path = join(dir, 'run.json');
-    writeFileSync(`${path}.tmp-${process.pid}`, `${JSON.stringify(record, null, 2)}\n`);
-    renameSync(`${path}.tmp-${process.pid}`, path);
+    const temporary = `${path}.tmp-${process.pid}`;
+    try {
+      writeFileSync(temporary, `${JSON.stringify(record, null, 2)}\n`);
+      renameSync(temporary, path);
+    } catch {
+      // A full or read-only disk: run.json stays as it was; listRuns (given the live runs)
+      // still reports the run as interrupted, and the listing does not fail.
+      rmSync(temporary, { force: true });
+    }
     marked.push(dir);
   }
   return marked;
@@ -83,8 +90,12 @@ function bestMetric(epochs: Record<string, unknown>[]): RunSummary['best'] {
   return null;
 }
 
-/** One run folder summarised for the Runs screen; null when it is not a run (no readable run.json). */
-export function summarizeRun(dir: string): RunSummary | null {
+/**
+ * One run folder summarised for the Runs screen; null when it is not a run (no readable run.json).
+ * Given the runs an engine is writing (`live`), a run recorded as running that is not among them
+ * is reported as interrupted, even where markInterrupted could not rewrite its run.json (a full disk).
+ */
+export function summarizeRun(dir: string, live?: ReadonlySet<string>): RunSummary | null {
   try {
     if (!statSync(dir).isDirectory()) return null;
   } catch {
@@ -130,7 +141,7 @@ export function summarizeRun(dir: string): RunSummary | null {
     dir,
     name: record.name,
     // A paused run is a running one to anyone reading the folder.
-    status: record.status === 'paused' ? 'running' : record.status,
+    status: live && (record.status === 'running' || record.status === 'paused') && !live.has(dir) ? 'interrupted' : record.status === 'paused' ? 'running' : record.status,
     seed: record.seed,
     backend: record.backend,
     dataset: datasetLabel(record),
@@ -150,14 +161,14 @@ export function summarizeRun(dir: string): RunSummary | null {
   };
 }
 
-/** Every run in a folder, newest first, summarised for the Runs screen. */
-export function listRuns(runsDir: string): RunSummary[] {
+/** Every run in a folder, newest first, summarised for the Runs screen (`live`: see {@link summarizeRun}). */
+export function listRuns(runsDir: string, live?: ReadonlySet<string>): RunSummary[] {
   if (!existsSync(runsDir)) return [];
   const runs: RunSummary[] = [];
   for (const entry of readdirSync(runsDir)) {
     // The serve-mode trash and temporary folders are not runs.
     if (entry.startsWith('.')) continue;
-    const summary = summarizeRun(join(runsDir, entry));
+    const summary = summarizeRun(join(runsDir, entry), live);
     if (summary) runs.push(summary);
   }
   return runs.sort((a, b) => b.startedAt.localeCompare(a.startedAt));

@@ -3,7 +3,7 @@
  * every status change), metrics.jsonl and findings.jsonl (appended, in order), snapshots as
  * safetensors (written to a temporary name, then renamed: whole or absent).
  */
-import { mkdirSync, renameSync, writeFileSync, appendFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { JobInfo, JobStatus, RunFinal, Snapshot, Spec } from '@contract';
 import { encodeSafetensors } from './safetensors';
@@ -30,8 +30,14 @@ export interface RunRecord {
 
 function writeAtomic(path: string, data: string | Uint8Array): void {
   const temporary = `${path}.tmp-${process.pid}`;
-  writeFileSync(temporary, data);
-  renameSync(temporary, path);
+  try {
+    writeFileSync(temporary, data);
+    renameSync(temporary, path);
+  } catch (error) {
+    // A part-written temporary file on a full disk would hold space that the rest needs.
+    rmSync(temporary, { force: true });
+    throw error;
+  }
 }
 
 export class RunWriter {

@@ -12,6 +12,7 @@ import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DatasetError, describeDataset, loadCsv, loadDataset, loadIdxFiles, loadIdxFolder, loadImageFolder, readIdx, type Dataset, type DatasetSummary } from '../../../src-main/engine/datasets';
 import { gz, idx, idxHeader, jpg, labels, pixels, png, TYPE, write } from './makeFiles';
+import { reliabilityCase } from '../../support/reliability';
 
 /** Distributes over `X | null`, so a summary's nullable parts can be matched partly too. */
 type DeepPartial<T> = T extends unknown[] ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
@@ -530,17 +531,19 @@ describe('dataset table', () => {
       expected.check?.(result!);
       return;
     }
-    expect(result, 'the file should have been refused').toBeNull();
-    expect(error).toBeInstanceOf(DatasetError);
-    const message = (error as Error).message;
-    expect(message.startsWith(`${expected.file}:`), `"${message}" should start with "${expected.file}:"`).toBe(true);
-    expect(message).toMatch(expected.error);
-    if (expected.header) expect(await fastest(load, elapsed), 'a header error must come back within 100 ms').toBeLessThan(100);
-    if (expected.declared !== undefined) {
-      const grown = process.memoryUsage().arrayBuffers - before;
-      // Streamed gzip chunks are garbage until the next GC: bounded by the limit, not by the claim.
-      expect(grown, `arrayBuffers grew by ${grown} bytes`).toBeLessThan(Math.min(expected.declared / 4 + 16 * MB, 32 * MB));
-    }
+    await reliabilityCase('malformed datasets', async () => {
+      expect(result, 'the file should have been refused').toBeNull();
+      expect(error).toBeInstanceOf(DatasetError);
+      const message = (error as Error).message;
+      expect(message.startsWith(`${expected.file}:`), `"${message}" should start with "${expected.file}:"`).toBe(true);
+      expect(message).toMatch(expected.error);
+      if (expected.header) expect(await fastest(load, elapsed), 'a header error must come back within 100 ms').toBeLessThan(100);
+      if (expected.declared !== undefined) {
+        const grown = process.memoryUsage().arrayBuffers - before;
+        // Streamed gzip chunks are garbage until the next GC: bounded by the limit, not by the claim.
+        expect(grown, `arrayBuffers grew by ${grown} bytes`).toBeLessThan(Math.min(expected.declared / 4 + 16 * MB, 32 * MB));
+      }
+    });
   });
 });
 
