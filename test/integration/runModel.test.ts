@@ -38,7 +38,8 @@ describe('the final model of a run', () => {
     const [p] = await out.data();
     expect(p).toBeGreaterThan(0);
     expect(p).toBeLessThan(1);
-    tf.dispose([out, model]);
+    out.dispose();
+    model.dispose();
     const runId = runDir.split('/').at(-1)!;
     const [summary] = (await host!.request('runs.list', {})) as RunSummary[];
     expect(summary).toMatchObject({ id: runId, hasModel: true });
