@@ -21,6 +21,8 @@ export * from './training';
 export * from './findings';
 export * from './specPaths';
 export * from './random';
+export * from './gradcheck';
+import { GradcheckProgress, GradcheckReport, GradcheckRequest } from './gradcheck';
 import { Finding } from './findings';
 export { encodeWire, decodeWire, WireError } from './wire';
 
@@ -103,6 +105,8 @@ export const requests = {
   'train.pause': { request: JobRef, response: z.object({ status: JobStatus }) },
   'train.resume': { request: JobRef, response: z.object({ status: JobStatus }) },
   'train.stop': { request: JobRef, response: z.object({ status: JobStatus }) },
+  /** Backprop against central differences on a small batch, per layer; progress as diagnose.gradcheck.progress. */
+  'diagnose.gradcheck': { request: GradcheckRequest, response: GradcheckReport },
 } as const;
 
 export const EngineState = z.enum(['starting', 'ready', 'crashed', 'restarting', 'stopped']);
@@ -133,6 +137,7 @@ export const events = {
     final: RunFinal.optional(),
   }),
   'dataset.progress': DatasetProgress,
+  'diagnose.gradcheck.progress': GradcheckProgress,
   /** The engine process as its host sees it: started, crashed, restarted. */
   'engine.status': z.object({
     state: EngineState,

@@ -15,6 +15,7 @@ import { loadPresets } from './presets';
 import { UpdateBatcher } from './progressBatcher';
 import { Diagnosis, staticChecks } from './diagnosis/diagnosis';
 import type { Finding } from '@contract';
+import { diagnoseHandlers } from './diagnoseHandlers';
 
 export interface EngineOptions {
   backend?: BackendName;
@@ -206,6 +207,7 @@ export async function createEngine(options: EngineOptions, emit: Emit): Promise<
       if (lastSnapshot && lastSnapshot.jobId === jobId) return lastSnapshot;
       throw new ContractError({ code: 'not-found', message: `job ${jobId} ended without a snapshot` });
     },
+    ...diagnoseHandlers({ datasets: options.datasets, backend: choice.backend, emit }),
   };
 
   return { handlers, info };
