@@ -3,6 +3,7 @@
  *   trainbench serve [--host 127.0.0.1] [--port N] [--backend NAME]
  *   trainbench train SPEC [...]          headless training on the same engine
  *   trainbench info [--backend NAME]     the engine's backend and versions, as JSON
+ *   trainbench gradcheck SPEC [...]      backprop against central differences, per layer
  */
 import { join } from 'node:path';
 import { BackendName, type EngineInfo } from '@contract';
@@ -12,12 +13,14 @@ import { startServe } from './serve';
 import { presetNames } from '../engine/presets';
 import { parseArgs, intFlag, UsageError, type ParsedArgs } from './args';
 import { runTrainCommand } from './trainCommand';
+import { runGradcheckCommand } from './gradcheckCommand';
 import { defaultRunsDir } from './runsDir';
 
 const USAGE = `usage:
   trainbench serve [--host 127.0.0.1] [--port N] [--backend NAME] [--runs-dir D]
   trainbench train SPEC [--data PATH] [--repeat N] [--seed S] [--set path=value ...] [--backend NAME] [--runs-dir D] [--json]
   trainbench info [--backend NAME]
+  trainbench gradcheck SPEC [--data PATH] [--seed S] [--samples N] [--set path=value ...] [--backend NAME] [--json]
 
 SPEC is a spec file or a preset: ${presetNames().join(', ')}
 backends: ${BackendName.options.join(', ')}
@@ -94,6 +97,9 @@ async function main(argv: string[]): Promise<number> {
     case 'info':
       await info(rest);
       return 0;
+    case 'gradcheck':
+      // A check of a large CNN on a busy machine can outlast the usual two-minute answer time.
+      return runGradcheckCommand(rest, (backend) => new EngineHost(nodeSpawner(ENGINE_PATH), { backend, log: (line) => void process.stderr.write(`${line}\n`), requestTimeoutMs: 30 * 60_000 }), backendFlag);
     case undefined:
     case 'help':
     case '--help':
