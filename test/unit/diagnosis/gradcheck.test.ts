@@ -7,6 +7,7 @@ import { runGradientCheck } from '../../../src-main/engine/diagnosis/gradcheck';
 import { central, oneSided } from '../../../src-main/engine/diagnosis/gradcheckDifference';
 import type { NetLayer } from '../../../src-main/engine/training/network';
 import { absData, imageData } from '../../support/data';
+import { formatGradcheck, gradcheckExitCode } from '../../../src-main/host/gradcheckTable';
 
 beforeAll(async () => {
   registerWasmGradientKernels(tf);
@@ -130,10 +131,20 @@ describe('gradient check', () => {
     expect(finding.evidence['tolerance']).toBe(report.tolerance);
     expect(finding.message).toMatch(/dense_2/);
     expect(GradcheckReport.parse(report).passed).toBe(false);
+    // What `trainbench gradcheck` prints for it, and its exit code.
+    const table = formatGradcheck(report);
+    expect(table).toMatch(/dense_1\s+dense\s+15\s+\d+\s+\d+\s+\S+\s+\S+\s+FAIL/);
+    expect(table).toMatch(/dense_3\s+dense\s+5\s+\d+\s+\d+\s+\S+\s+\S+\s+pass/);
+    expect(table).toContain('FAILED in dense_1, dense_2');
+    expect(table).toContain('[error] gradient-check-failed: Backprop and central-difference gradients disagree in dense_2');
+    expect(gradcheckExitCode(report)).toBe(1);
   });
 
   it('passes on the same network without the broken op (the failure is the op, not the network)', async () => {
-    expectAllPass(await runGradientCheck(broken, absData(64)));
+    const report = await runGradientCheck(broken, absData(64));
+    expectAllPass(report);
+    expect(gradcheckExitCode(report)).toBe(0);
+    expect(formatGradcheck(report)).toContain('passed:');
   });
 
   it('is reproducible for a seed and reports progress up to the total', async () => {
