@@ -21,6 +21,9 @@ export * from './training';
 export * from './findings';
 export * from './specPaths';
 export * from './random';
+export * from './runs';
+import { runsRequests } from './runs';
+export * from './seedStats';
 export * from './gradcheck';
 import { GradcheckProgress, GradcheckReport, GradcheckRequest } from './gradcheck';
 import { Finding } from './findings';
@@ -105,6 +108,8 @@ export const requests = {
   'train.pause': { request: JobRef, response: z.object({ status: JobStatus }) },
   'train.resume': { request: JobRef, response: z.object({ status: JobStatus }) },
   'train.stop': { request: JobRef, response: z.object({ status: JobStatus }) },
+  /** Rename, tag, delete, reveal, export a saved run; get or set the runs folder (contract/runs.ts). */
+  ...runsRequests,
   /** Backprop against central differences on a small batch, per layer; progress as diagnose.gradcheck.progress. */
   'diagnose.gradcheck': { request: GradcheckRequest, response: GradcheckReport },
 } as const;
@@ -149,7 +154,7 @@ export const events = {
 
 export type RequestChannel = keyof typeof requests;
 /** Channels the host answers itself; every other request channel goes to the engine. */
-export const HOST_CHANNELS = ['engine.restart'] as const satisfies readonly RequestChannel[];
+export const HOST_CHANNELS = ['engine.restart', 'runs.folder', 'runs.delete', 'runs.reveal'] as const satisfies readonly RequestChannel[];
 export type HostChannel = (typeof HOST_CHANNELS)[number];
 export type EngineChannel = Exclude<RequestChannel, HostChannel>;
 export type EventChannel = keyof typeof events;

@@ -2,6 +2,7 @@
  * `trainbench`: the command-line face of the one program.
  *   trainbench serve [--host 127.0.0.1] [--port N] [--backend NAME]
  *   trainbench train SPEC [...]          headless training on the same engine
+ *   trainbench compare SPEC_A SPEC_B ... the same seeds on 2–4 specs, one row per spec
  *   trainbench info [--backend NAME]     the engine's backend and versions, as JSON
  *   trainbench gradcheck SPEC [...]      backprop against central differences, per layer
  */
@@ -13,18 +14,23 @@ import { startServe } from './serve';
 import { presetNames } from '../engine/presets';
 import { parseArgs, intFlag, UsageError, type ParsedArgs } from './args';
 import { runTrainCommand } from './trainCommand';
+import { runCompareCommand } from './compareCommand';
 import { runGradcheckCommand } from './gradcheckCommand';
 import { defaultRunsDir } from './runsDir';
+import { RunsFolderSetting, defaultSettingsFile } from './runsFolder';
+import { RunsHost } from './runsHost';
 
 const USAGE = `usage:
   trainbench serve [--host 127.0.0.1] [--port N] [--backend NAME] [--runs-dir D]
   trainbench train SPEC [--data PATH] [--repeat N] [--seed S] [--set path=value ...] [--backend NAME] [--runs-dir D] [--json]
+  trainbench compare SPEC_A SPEC_B [SPEC_C SPEC_D] [--repeat N] [--seed S] [--set path=value ...] [--set B:path=value ...] [--backend NAME] [--runs-dir D] [--json]
+      trains every spec on the same seeds; --set B:path=value changes spec B only
   trainbench info [--backend NAME]
   trainbench gradcheck SPEC [--data PATH] [--seed S] [--samples N] [--set path=value ...] [--backend NAME] [--json]
 
 SPEC is a spec file or a preset: ${presetNames().join(', ')}
 backends: ${BackendName.options.join(', ')}
-runs are written to --runs-dir, else $TRAINBENCH_RUNS_DIR, else ${defaultRunsDir()}`;
+runs are written to --runs-dir, else $TRAINBENCH_RUNS_DIR, else the folder set on the Runs screen, else ${defaultRunsDir()}`;
 
 export const ENGINE_PATH = join(__dirname, 'engine.js');
 export const RENDERER_ROOT = join(__dirname, '..', 'renderer');
@@ -37,8 +43,8 @@ function backendFlag(args: ParsedArgs): BackendName | undefined {
   return parsed.data;
 }
 
-export function createHost(backend: BackendName | undefined, log: (line: string) => void, runsDir?: string): EngineHost {
-  return new EngineHost(nodeSpawner(ENGINE_PATH), { backend, log, ...(runsDir ? { runsDir } : {}) });
+export function createHost(backend: BackendName | undefined, log: (line: string) => void, runsDir?: string, runs?: RunsHost): EngineHost {
+  return new EngineHost(nodeSpawner(ENGINE_PATH), { backend, log, ...(runsDir ? { runsDir } : {}), ...(runs ? { runs } : {}) });
 }
 
 function describeBackends(info: EngineInfo): string {
@@ -51,9 +57,9 @@ async function serve(argv: string[]): Promise<void> {
   const port = intFlag(args, 'port', 0, 0, 65535);
   const host = args.flags.get('host')?.[0] ?? '127.0.0.1';
   const log = (line: string): void => void process.stderr.write(`[serve] ${line}\n`);
-  const runsDir = args.flags.get('runs-dir')?.[0] ?? defaultRunsDir();
-  const engine = createHost(backendFlag(args), log, runsDir);
-  log(`runs are written to ${runsDir}`);
+  const folder = new RunsFolderSetting(args.flags.get('runs-dir')?.[0], defaultSettingsFile());
+  const engine = createHost(backendFlag(args), log, folder.path, new RunsHost(folder));
+  log(`runs are written to ${folder.path} (${folder.get().source})`);
   engine.onEvent((channel, payload) => {
     if (channel === 'engine.status') log(`engine ${(payload as { state: string; message: string }).message}`);
   });
@@ -94,6 +100,8 @@ async function main(argv: string[]): Promise<number> {
       return -1; // keeps running
     case 'train':
       return runTrainCommand(rest, (backend) => createHost(backend, (line) => void process.stderr.write(`${line}\n`)), backendFlag);
+    case 'compare':
+      return runCompareCommand(rest, (backend) => createHost(backend, (line) => void process.stderr.write(`${line}\n`)), backendFlag);
     case 'info':
       await info(rest);
       return 0;

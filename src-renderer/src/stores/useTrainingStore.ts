@@ -213,11 +213,15 @@ export const useTrainingStore = defineStore('training', () => {
     }
   }
 
-  /** A run ended: start the next seed, unless it was stopped or failed. */
+  /**
+   * A run ended: start the next seed, unless the person stopped it or it failed. A seed the
+   * engine stopped on NaN/Inf is a result like any other (a failure): the others still train.
+   */
   function ended(run: RunData): void {
     if (!queue || run !== current.value) return;
     const next = queue.runs[queue.runs.indexOf(run) + 1];
-    if (run.status === 'done' && next && !stopRequested) {
+    const finished = run.status === 'done' || (run.status === 'stopped' && run.nonFinite !== null);
+    if (finished && next && !stopRequested) {
       status.value = 'starting';
       // After this event's handlers: the engine has already let the job go.
       queueMicrotask(() => void launch(next));
