@@ -26,6 +26,8 @@ import { runsRequests } from './runs';
 export * from './seedStats';
 export * from './memory';
 import { EngineMemory } from './memory';
+export * from './gradcheck';
+import { GradcheckProgress, GradcheckReport, GradcheckRequest } from './gradcheck';
 import { Finding } from './findings';
 export { encodeWire, decodeWire, WireError } from './wire';
 
@@ -112,6 +114,8 @@ export const requests = {
   'train.stop': { request: JobRef, response: z.object({ status: JobStatus }) },
   /** Rename, tag, delete, reveal, export a saved run; get or set the runs folder (contract/runs.ts). */
   ...runsRequests,
+  /** Backprop against central differences on a small batch, per layer; progress as diagnose.gradcheck.progress. */
+  'diagnose.gradcheck': { request: GradcheckRequest, response: GradcheckReport },
 } as const;
 
 export const EngineState = z.enum(['starting', 'ready', 'crashed', 'restarting', 'stopped']);
@@ -142,6 +146,7 @@ export const events = {
     final: RunFinal.optional(),
   }),
   'dataset.progress': DatasetProgress,
+  'diagnose.gradcheck.progress': GradcheckProgress,
   /** The engine process as its host sees it: started, crashed, restarted. */
   'engine.status': z.object({
     state: EngineState,

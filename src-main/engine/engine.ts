@@ -17,6 +17,7 @@ import { UpdateBatcher } from './progressBatcher';
 import { Diagnosis, staticChecks } from './diagnosis/diagnosis';
 import type { Finding } from '@contract';
 import { engineMemory } from './memory';
+import { diagnoseHandlers } from './diagnoseHandlers';
 
 export interface EngineOptions {
   backend?: BackendName;
@@ -224,6 +225,7 @@ export async function createEngine(options: EngineOptions, emit: Emit): Promise<
       if (lastSnapshot && lastSnapshot.jobId === jobId) return lastSnapshot;
       throw new ContractError({ code: 'not-found', message: `job ${jobId} ended without a snapshot` });
     },
+    ...diagnoseHandlers({ datasets: options.datasets, backend: choice.backend, emit }),
   };
 
   return { handlers, info };

@@ -4,6 +4,7 @@
  *   trainbench train SPEC [...]          headless training on the same engine
  *   trainbench compare SPEC_A SPEC_B ... the same seeds on 2–4 specs, one row per spec
  *   trainbench info [--backend NAME]     the engine's backend and versions, as JSON
+ *   trainbench gradcheck SPEC [...]      backprop against central differences, per layer
  */
 import { join } from 'node:path';
 import { BackendName, type EngineInfo } from '@contract';
@@ -14,6 +15,7 @@ import { presetNames } from '../engine/presets';
 import { parseArgs, intFlag, UsageError, type ParsedArgs } from './args';
 import { runTrainCommand } from './trainCommand';
 import { runCompareCommand } from './compareCommand';
+import { runGradcheckCommand } from './gradcheckCommand';
 import { defaultRunsDir } from './runsDir';
 import { RunsFolderSetting, defaultSettingsFile } from './runsFolder';
 import { RunsHost } from './runsHost';
@@ -24,6 +26,7 @@ const USAGE = `usage:
   trainbench compare SPEC_A SPEC_B [SPEC_C SPEC_D] [--repeat N] [--seed S] [--set path=value ...] [--set B:path=value ...] [--backend NAME] [--runs-dir D] [--json]
       trains every spec on the same seeds; --set B:path=value changes spec B only
   trainbench info [--backend NAME]
+  trainbench gradcheck SPEC [--data PATH] [--seed S] [--samples N] [--set path=value ...] [--backend NAME] [--json]
 
 SPEC is a spec file or a preset: ${presetNames().join(', ')}
 backends: ${BackendName.options.join(', ')}
@@ -102,6 +105,9 @@ async function main(argv: string[]): Promise<number> {
     case 'info':
       await info(rest);
       return 0;
+    case 'gradcheck':
+      // A check of a large CNN on a busy machine can outlast the usual two-minute answer time.
+      return runGradcheckCommand(rest, (backend) => new EngineHost(nodeSpawner(ENGINE_PATH), { backend, log: (line) => void process.stderr.write(`${line}\n`), requestTimeoutMs: 30 * 60_000 }), backendFlag);
     case undefined:
     case 'help':
     case '--help':

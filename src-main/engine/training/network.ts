@@ -37,6 +37,8 @@ export interface ForwardOptions {
   capture?: tf.Tensor[];
   /** Batch-norm batch statistics computed in training mode, applied after the step. */
   batchStats?: { layer: NetLayer; mean: tf.Tensor; variance: tf.Tensor }[];
+  /** Replaces a layer's output before the next layer sees it: the gradient check's test seam. */
+  after?: (layer: NetLayer, output: tf.Tensor) => tf.Tensor;
 }
 
 const pair = (v: number | [number, number]): [number, number] => (Array.isArray(v) ? v : [v, v]);
@@ -119,6 +121,7 @@ export class Network {
     let h = x;
     for (const layer of this.layers) {
       h = this.applyLayer(layer, h, options);
+      if (options.after) h = options.after(layer, h);
       options.capture?.push(h);
     }
     return h;

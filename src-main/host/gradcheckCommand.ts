@@ -1,0 +1,56 @@
+/**
+ * `trainbench gradcheck SPEC`: the gradient check on the same engine the app uses. Progress
+ * goes to stderr; stdout holds the per-layer table, or with --json the report. Exits 1 when
+ * any layer fails.
+ */
+import { parseResponse, type BackendName, type GradcheckProgress } from '@contract';
+import type { EngineHost } from './engineHost';
+import { parseArgs, intFlag, UsageError, type ParsedArgs } from './args';
+import { applyOverrides, dataRefFor, readSpecSource, validateSpec } from './specFiles';
+import { formatGradcheck, gradcheckExitCode } from './gradcheckTable';
+
+export async function runGradcheckCommand(
+  argv: string[],
+  createHost: (backend: BackendName | undefined) => EngineHost,
+  backendFlag: (args: ParsedArgs) => BackendName | undefined,
+): Promise<number> {
+  const args = parseArgs(argv, {
+    data: { value: true },
+    seed: { value: true },
+    samples: { value: true },
+    set: { value: true, repeat: true },
+    backend: { value: true },
+    json: { value: false },
+  });
+  const [source, ...extra] = args.positional;
+  if (!source) throw new UsageError('gradcheck needs a SPEC: a spec file or a preset name');
+  if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
+  const { raw, origin } = readSpecSource(source);
+  let overridden = applyOverrides(raw, args.flags.get('set') ?? []);
+  const data = args.flags.get('data')?.[0];
+  if (data) overridden = { ...(overridden as object), dataset: dataRefFor(data) };
+  const spec = validateSpec(overridden, origin);
+  const seed = intFlag(args, 'seed', spec.training.seed, 0, 2 ** 31 - 1);
+  const samples = intFlag(args, 'samples', 8, 1, 256);
+
+  const host = createHost(backendFlag(args));
+  const interactive = process.stderr.isTTY === true;
+  const off = host.onEvent((channel, payload) => {
+    if (channel !== 'diagnose.gradcheck.progress') return;
+    const { done, total, layer } = payload as GradcheckProgress;
+    const text = `  ${done}/${total} parameters${layer ? ` (${layer})` : ''}`;
+    if (interactive) process.stderr.write(`\r${text}\x1b[K`);
+    else if (done === total) process.stderr.write(`${text}\n`);
+  });
+  try {
+    const info = await host.start();
+    process.stderr.write(`gradient check of ${spec.name ?? source} on ${info.backend}\n`);
+    const report = parseResponse('diagnose.gradcheck', await host.request('diagnose.gradcheck', { spec, seed, samples }));
+    if (interactive) process.stderr.write('\n');
+    process.stdout.write(args.flags.has('json') ? `${JSON.stringify(report)}\n` : formatGradcheck(report));
+    return gradcheckExitCode(report);
+  } finally {
+    off();
+    host.dispose();
+  }
+}
