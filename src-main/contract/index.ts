@@ -22,6 +22,8 @@ export * from './findings';
 export * from './specPaths';
 export * from './random';
 export * from './seedStats';
+export * from './runs';
+import { runsRequests } from './runs';
 import { Finding } from './findings';
 export { encodeWire, decodeWire, WireError } from './wire';
 
@@ -104,6 +106,8 @@ export const requests = {
   'train.pause': { request: JobRef, response: z.object({ status: JobStatus }) },
   'train.resume': { request: JobRef, response: z.object({ status: JobStatus }) },
   'train.stop': { request: JobRef, response: z.object({ status: JobStatus }) },
+  /** Rename, tag, delete, reveal, export a saved run; get or set the runs folder (contract/runs.ts). */
+  ...runsRequests,
 } as const;
 
 export const EngineState = z.enum(['starting', 'ready', 'crashed', 'restarting', 'stopped']);
@@ -145,7 +149,7 @@ export const events = {
 
 export type RequestChannel = keyof typeof requests;
 /** Channels the host answers itself; every other request channel goes to the engine. */
-export const HOST_CHANNELS = ['engine.restart'] as const satisfies readonly RequestChannel[];
+export const HOST_CHANNELS = ['engine.restart', 'runs.folder', 'runs.delete', 'runs.reveal'] as const satisfies readonly RequestChannel[];
 export type HostChannel = (typeof HOST_CHANNELS)[number];
 export type EngineChannel = Exclude<RequestChannel, HostChannel>;
 export type EventChannel = keyof typeof events;

@@ -189,6 +189,13 @@ export const RunSummary = z.object({
   findings: z.number().int().nonnegative(),
   snapshots: z.number().int().nonnegative(),
   error: z.string().nullable(),
+  /** The spec's (or preset's) name; `name` is the run's own, which a person may rename. */
+  specName: z.string().optional(),
+  tags: z.array(z.string()).optional(),
+  /** The best epoch value of the most telling metric: validation accuracy, else accuracy, else the lowest loss. */
+  best: z.object({ metric: z.enum(['valAccuracy', 'accuracy', 'valLoss', 'loss']), value: z.number(), epoch: z.number().int().nonnegative() }).nullable().optional(),
+  /** Whether model/model.json was written. */
+  hasModel: z.boolean().optional(),
 });
 export type RunSummary = z.infer<typeof RunSummary>;
 

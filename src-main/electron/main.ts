@@ -2,11 +2,13 @@
  * Electron main process: one window, menus, dialogs, and the engine's supervision. Thin on
  * purpose: everything that can run in plain Node lives in the engine and the host.
  */
-import { app, BrowserWindow, ipcMain, session, utilityProcess, type WebContents } from 'electron';
+import { app, BrowserWindow, ipcMain, session, shell, utilityProcess, type WebContents } from 'electron';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { IPC_EVENT_CHANNEL, IPC_PREFIX, requestChannels, toErrorShape, ContractError } from '@contract';
 import { EngineHost, type EngineProcess, type Spawner } from '../host/engineHost';
+import { RunsFolderSetting } from '../host/runsFolder';
+import { RunsHost, type RunShell } from '../host/runsHost';
 import { isAllowedNavigation, isTrustedSender, secureWebPreferences } from './security';
 
 const ENGINE_PATH = join(__dirname, 'engine.js');
@@ -39,9 +41,14 @@ const utilitySpawner: Spawner = (args) => {
   return handle;
 };
 
+// The runs folder: TRAINBENCH_RUNS_DIR, else the one set on the Runs screen, else userData/runs.
+const runsFolder = new RunsFolderSetting(undefined, join(app.getPath('userData'), 'settings.json'), process.env, join(app.getPath('userData'), 'runs'));
+// Delete goes to the system trash and reveal opens the file manager: only main can reach them.
+const runShell: RunShell = { trash: (path) => shell.trashItem(path), reveal: (path) => shell.showItemInFolder(path) };
 const engine = new EngineHost(utilitySpawner, {
   log: (line) => console.error(`[engine] ${line}`),
-  runsDir: process.env['TRAINBENCH_RUNS_DIR'] ?? join(app.getPath('userData'), 'runs'),
+  runsDir: runsFolder.path,
+  runs: new RunsHost(runsFolder, runShell),
 });
 let mainWindow: BrowserWindow | null = null;
 

@@ -3,7 +3,7 @@
  * tests can drive it in-process. One training job at a time.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ContractError, inferShapes, type BackendName, type EngineInfo, type Snapshot, type Spec } from '@contract';
+import { ContractError, inferShapes, type BackendName, type EngineInfo, type JobStatus, type RunFinal, type Snapshot, type Spec } from '@contract';
 import type { Emit, Handlers } from './dispatcher';
 import { selectBackend, type BackendChoice } from './backend/selectBackend';
 import { Trainer, SpecError } from './training/trainer';
@@ -11,6 +11,7 @@ import type { TrainingData } from './training/trainingData';
 import type { DatasetRegistry } from './datasetRegistry';
 import { RunWriter } from './runs/runWriter';
 import { listRuns, markInterrupted } from './runs/runStore';
+import { exportRun, renameRun, tagRun } from './runs/runActions';
 import { loadPresets } from './presets';
 import { UpdateBatcher } from './progressBatcher';
 import { Diagnosis, staticChecks } from './diagnosis/diagnosis';
@@ -68,6 +69,11 @@ export async function createEngine(options: EngineOptions, emit: Emit): Promise<
   };
   const active = (): boolean => job !== null && (job.status === 'running' || job.status === 'paused');
 
+  const requireRunsDir = (channel: string, runsDir: string | undefined): string => {
+    if (!runsDir) throw new ContractError({ code: 'invalid-payload', message: `${channel}: no runs folder given and none configured`, issues: [{ path: 'runsDir', message: 'required' }] });
+    return runsDir;
+  };
+
   const handlers: Handlers = {
     'engine.info': () => info(),
     'presets.list': () => loadPresets(),
@@ -85,6 +91,9 @@ export async function createEngine(options: EngineOptions, emit: Emit): Promise<
       markInterrupted(dir, liveRunDirs);
       return listRuns(dir);
     },
+    'runs.rename': ({ runId, name, runsDir }) => renameRun(requireRunsDir('runs.rename', runsDir), runId, name),
+    'runs.tag': ({ runId, tags, runsDir }) => tagRun(requireRunsDir('runs.tag', runsDir), runId, tags),
+    'runs.export': ({ runId, what, runsDir }) => exportRun(requireRunsDir('runs.export', runsDir), runId, what),
     'spec.check': async ({ spec }) => {
       let data: TrainingData | null = null;
       let dataError: string | null = null;
@@ -168,17 +177,24 @@ export async function createEngine(options: EngineOptions, emit: Emit): Promise<
           onStatus: (status, final, error) => {
             if (final) diagnosis?.finish(final);
             updates.flush();
-            const diskError = writer?.error ?? null;
-            const ended = status === 'done' || status === 'stopped' || status === 'failed';
-            const shown = ended && diskError ? 'failed' : status;
-            const why = error ?? (ended ? diskError : null) ?? undefined;
-            if (ended && writer) {
-              writer.finish(shown, final ?? null, why ?? null);
-              liveRunDirs.delete(writer.dir);
-            }
-            emit('train.status', { jobId, status: shown, ...(final ? { final } : {}), ...(why ? { error: why } : {}) });
+            // The final model is written before run.json says the run ended, so an ended run's model is whole.
+            const snapshot = lastSnapshot?.jobId === jobId ? lastSnapshot : null;
+            if (writer && snapshot && (status === 'done' || status === 'stopped')) {
+              void writer.writeModel(spec, data.inputShape, snapshot).then(() => report(status, final, error));
+            } else report(status, final, error);
           },
         });
+        const report = (status: JobStatus, final: RunFinal | undefined, error: string | undefined): void => {
+          const diskError = writer?.error ?? null;
+          const ended = status === 'done' || status === 'stopped' || status === 'failed';
+          const shown = ended && diskError ? 'failed' : status;
+          const why = error ?? (ended ? diskError : null) ?? undefined;
+          if (ended && writer) {
+            writer.finish(shown, final ?? null, why ?? null);
+            liveRunDirs.delete(writer.dir);
+          }
+          emit('train.status', { jobId, status: shown, ...(final ? { final } : {}), ...(why ? { error: why } : {}) });
+        };
         if (runsDir) {
           writer = new RunWriter(runsDir, spec, choice.backend, { tfjs: tf.version.tfjs, node: process.versions.node, trainbench: TRAINBENCH_VERSION });
           writer.setJob({ ...trainer.info, runDir: writer.dir });

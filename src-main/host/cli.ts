@@ -15,6 +15,8 @@ import { parseArgs, intFlag, UsageError, type ParsedArgs } from './args';
 import { runTrainCommand } from './trainCommand';
 import { runCompareCommand } from './compareCommand';
 import { defaultRunsDir } from './runsDir';
+import { RunsFolderSetting, defaultSettingsFile } from './runsFolder';
+import { RunsHost } from './runsHost';
 
 const USAGE = `usage:
   trainbench serve [--host 127.0.0.1] [--port N] [--backend NAME] [--runs-dir D]
@@ -25,7 +27,7 @@ const USAGE = `usage:
 
 SPEC is a spec file or a preset: ${presetNames().join(', ')}
 backends: ${BackendName.options.join(', ')}
-runs are written to --runs-dir, else $TRAINBENCH_RUNS_DIR, else ${defaultRunsDir()}`;
+runs are written to --runs-dir, else $TRAINBENCH_RUNS_DIR, else the folder set on the Runs screen, else ${defaultRunsDir()}`;
 
 export const ENGINE_PATH = join(__dirname, 'engine.js');
 export const RENDERER_ROOT = join(__dirname, '..', 'renderer');
@@ -38,8 +40,8 @@ function backendFlag(args: ParsedArgs): BackendName | undefined {
   return parsed.data;
 }
 
-export function createHost(backend: BackendName | undefined, log: (line: string) => void, runsDir?: string): EngineHost {
-  return new EngineHost(nodeSpawner(ENGINE_PATH), { backend, log, ...(runsDir ? { runsDir } : {}) });
+export function createHost(backend: BackendName | undefined, log: (line: string) => void, runsDir?: string, runs?: RunsHost): EngineHost {
+  return new EngineHost(nodeSpawner(ENGINE_PATH), { backend, log, ...(runsDir ? { runsDir } : {}), ...(runs ? { runs } : {}) });
 }
 
 function describeBackends(info: EngineInfo): string {
@@ -52,9 +54,9 @@ async function serve(argv: string[]): Promise<void> {
   const port = intFlag(args, 'port', 0, 0, 65535);
   const host = args.flags.get('host')?.[0] ?? '127.0.0.1';
   const log = (line: string): void => void process.stderr.write(`[serve] ${line}\n`);
-  const runsDir = args.flags.get('runs-dir')?.[0] ?? defaultRunsDir();
-  const engine = createHost(backendFlag(args), log, runsDir);
-  log(`runs are written to ${runsDir}`);
+  const folder = new RunsFolderSetting(args.flags.get('runs-dir')?.[0], defaultSettingsFile());
+  const engine = createHost(backendFlag(args), log, folder.path, new RunsHost(folder));
+  log(`runs are written to ${folder.path} (${folder.get().source})`);
   engine.onEvent((channel, payload) => {
     if (channel === 'engine.status') log(`engine ${(payload as { state: string; message: string }).message}`);
   });

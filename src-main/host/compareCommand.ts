@@ -10,7 +10,7 @@ import { changeLabel, formatLoss } from '@contract';
 import type { EngineHost } from './engineHost';
 import { parseArgs, intFlag, UsageError, type ParsedArgs } from './args';
 import { applyOverrides, readSpecSource, validateSpec } from './specFiles';
-import { defaultRunsDir } from './runsDir';
+import { RunsFolderSetting, defaultSettingsFile } from './runsFolder';
 import { trainOne, type RunResult } from './seedRuns';
 import { summaryOf, type SeedSummaryJson } from './seedReport';
 
@@ -108,7 +108,7 @@ export async function runCompareCommand(
   const repeat = intFlag(args, 'repeat', 1, 1, 10_000);
   const firstSeed = intFlag(args, 'seed', specs[0]!.spec.training.seed, 0, 2 ** 31 - 1 - repeat);
   const seeds = Array.from({ length: repeat }, (_, i) => firstSeed + i);
-  const runsDir = args.flags.get('runs-dir')?.[0] ?? defaultRunsDir();
+  const runsDir = new RunsFolderSetting(args.flags.get('runs-dir')?.[0], defaultSettingsFile()).path;
 
   const host = createHost(backendFlag(args));
   try {

@@ -18,6 +18,7 @@ import {
   type ResponseOf,
   type BackendName,
 } from '@contract';
+import { isRunsHostChannel, type RunsHost } from './runsHost';
 
 /** One running engine process, whatever started it. */
 export interface EngineProcess {
@@ -42,7 +43,12 @@ export interface EngineHostOptions {
   log?: (line: string) => void;
   /** Runs started without a runsDir of their own are written here. */
   runsDir?: string;
+  /** Answers runs.folder, runs.delete and runs.reveal; its folder, when given, replaces `runsDir`. */
+  runs?: RunsHost;
 }
+
+/** Channels that act in a runs folder: the host's, unless the request names one. */
+const RUNS_DIR_CHANNELS: readonly RequestChannel[] = ['train.start', 'runs.list', 'runs.rename', 'runs.tag', 'runs.export'];
 
 type EventListener = (channel: EventChannel, payload: unknown) => void;
 
@@ -111,11 +117,16 @@ export class EngineHost {
       const { backend } = parsed as { backend?: BackendName };
       return this.restart(backend);
     }
+    if (isRunsHostChannel(known)) {
+      if (!this.options.runs) throw new ContractError({ code: 'unknown-channel', message: `${known}: this host keeps no runs folder` });
+      return this.options.runs.handle(known, parsed as never);
+    }
     if (this.disposed) throw new ContractError({ code: 'engine-unavailable', message: 'the engine host is shut down' });
     await this.start();
-    if ((known === 'train.start' || known === 'runs.list') && this.options.runsDir) {
+    const runsDir = this.options.runs?.folder.path ?? this.options.runsDir;
+    if (RUNS_DIR_CHANNELS.includes(known) && runsDir) {
       const withDir = parsed as { runsDir?: string };
-      if (!withDir.runsDir) return this.forward(known, { ...withDir, runsDir: this.options.runsDir });
+      if (!withDir.runsDir) return this.forward(known, { ...withDir, runsDir });
     }
     return this.forward(known, parsed);
   }

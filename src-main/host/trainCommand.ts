@@ -6,7 +6,7 @@ import type { BackendName, Spec } from '@contract';
 import type { EngineHost } from './engineHost';
 import { parseArgs, intFlag, UsageError, type ParsedArgs } from './args';
 import { applyOverrides, dataRefFor, readSpecSource, validateSpec } from './specFiles';
-import { defaultRunsDir } from './runsDir';
+import { RunsFolderSetting, defaultSettingsFile } from './runsFolder';
 import { trainOne, type RunResult } from './seedRuns';
 import { summaryLines, summaryOf } from './seedReport';
 
@@ -36,7 +36,7 @@ export async function runTrainCommand(
   if (data) overridden = { ...(overridden as object), dataset: dataRefFor(data) };
   const spec = validateSpec(overridden, origin);
   const firstSeed = intFlag(args, 'seed', spec.training.seed, 0, 2 ** 31 - 1 - repeat);
-  const runsDir = args.flags.get('runs-dir')?.[0] ?? defaultRunsDir();
+  const runsDir = new RunsFolderSetting(args.flags.get('runs-dir')?.[0], defaultSettingsFile()).path;
   const json = args.flags.has('json');
 
   const host = createHost(backendFlag(args));

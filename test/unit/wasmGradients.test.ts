@@ -111,12 +111,16 @@ const CONV_CASES: { x: Shape4; f: [number, number]; oc: number; s: [number, numb
   { x: [2, 10, 10, 2], f: [3, 3], oc: 3, s: [1, 1], pad: 'same', d: [2, 2] },
   { x: [2, 11, 9, 2], f: [2, 3], oc: 20, s: [1, 1], pad: 'valid', d: [2, 1] },
   { x: [8, 16, 16, 8], f: [3, 3], oc: 16, s: [1, 1], pad: 'same', d: [1, 1] },
+  // The im2col path (fH·fW·C < oC) with strides, odd sizes and explicit, uneven padding.
+  { x: [3, 9, 7, 1], f: [3, 3], oc: 12, s: [2, 2], pad: 'same', d: [1, 1] },
+  { x: [2, 9, 9, 1], f: [3, 3], oc: 10, s: [1, 2], pad: [[0, 0], [2, 1], [0, 3], [0, 0]], d: [1, 1] },
+  { x: [2, 12, 10, 2], f: [2, 2], oc: 9, s: [3, 2], pad: 'valid', d: [1, 2] },
 ];
 
 describe('registration', () => {
   it('registers the missing kernel and the fast paths, once', () => {
     expect(registered).toEqual(
-      expect.arrayContaining(['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'AvgPoolGrad', 'BatchMatMul', '_FusedMatMul', 'Identity', 'Cast']),
+      expect.arrayContaining(['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'AvgPoolGrad', 'BatchMatMul', '_FusedMatMul', 'Sum', 'Identity', 'Cast']),
     );
     expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeDefined();
     expect(registerWasmGradientKernels(tf)).toEqual([]);
@@ -217,6 +221,31 @@ describe('pooling gradients on wasm match cpu', () => {
       expect(await compare('AvgPoolGrad', inputs, { filterSize: k.f, strides: k.s, pad: k.pad })).toBeLessThan(1e-4);
     });
   }
+});
+
+describe('Sum on wasm matches cpu', () => {
+  // Leading axes take the fast path (bias gradients); the others go to the wasm kernel.
+  const SUM_CASES: { shape: number[]; axis: number | number[] | null; keepDims: boolean }[] = [
+    { shape: [16, 12, 12, 5], axis: [0, 1, 2], keepDims: false },
+    { shape: [16, 12, 12, 5], axis: [2, 0, 1], keepDims: true },
+    { shape: [300, 7], axis: 0, keepDims: false },
+    { shape: [4, 6, 3], axis: [-3, -2], keepDims: false },
+    { shape: [4, 6, 3], axis: [1], keepDims: false },
+    { shape: [4, 6, 3], axis: null, keepDims: false },
+  ];
+  for (const [i, k] of SUM_CASES.entries()) {
+    it(`x ${k.shape} axis ${JSON.stringify(k.axis)} keepDims ${k.keepDims}`, async () => {
+      const inputs = { x: { values: random(size(k.shape), 700 + i), shape: k.shape } };
+      expect(await compare('Sum', inputs, { axis: k.axis, keepDims: k.keepDims })).toBeLessThan(1e-5);
+    });
+  }
+  it('keeps the reduced axes as 1 with keepDims', () => {
+    const x = tf.ones([3, 4, 2]);
+    const out = tf.sum(x, [0, 1], true);
+    expect(out.shape).toEqual([1, 1, 2]);
+    expect(Array.from(out.dataSync())).toEqual([12, 12]);
+    tf.dispose([x, out]);
+  });
 });
 
 describe('transposed matrix products on wasm match cpu', () => {

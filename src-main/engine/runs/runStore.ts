@@ -4,7 +4,7 @@
  * engine is writing was interrupted: it is marked so, and everything written before stays.
  */
 import { existsSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { RunSummary } from '@contract';
 import type { RunRecord } from './runWriter';
 
@@ -26,7 +26,7 @@ export function readJsonLines(text: string): unknown[] {
   return records;
 }
 
-function readRecord(dir: string): RunRecord | null {
+export function readRecord(dir: string): RunRecord | null {
   try {
     return JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as RunRecord;
   } catch {
@@ -63,66 +63,102 @@ export function markInterrupted(runsDir: string, live: ReadonlySet<string> = new
   return marked;
 }
 
+/** The best epoch value of the most telling metric a run has: validation accuracy, accuracy, validation loss, loss. */
+function bestMetric(epochs: Record<string, unknown>[]): RunSummary['best'] {
+  const metrics = [
+    ['valAccuracy', 1],
+    ['accuracy', 1],
+    ['valLoss', -1],
+    ['loss', -1],
+  ] as const;
+  for (const [metric, sign] of metrics) {
+    let best: { metric: typeof metric; value: number; epoch: number } | null = null;
+    for (const e of epochs) {
+      const value = e[metric];
+      if (typeof value !== 'number' || !Number.isFinite(value) || typeof e['epoch'] !== 'number') continue;
+      if (!best || value * sign > best.value * sign) best = { metric, value, epoch: e['epoch'] };
+    }
+    if (best) return best;
+  }
+  return null;
+}
+
+/** One run folder summarised for the Runs screen; null when it is not a run (no readable run.json). */
+export function summarizeRun(dir: string): RunSummary | null {
+  try {
+    if (!statSync(dir).isDirectory()) return null;
+  } catch {
+    return null;
+  }
+  const record = readRecord(dir);
+  if (!record) return null;
+  interface EpochLine {
+    loss?: number | null;
+    accuracy?: number | null;
+    valAccuracy?: number | null;
+  }
+  let lastEpoch: EpochLine | null = null;
+  let lastStep: number | null = null;
+  const epochs: Record<string, unknown>[] = [];
+  try {
+    const records = readJsonLines(readFileSync(join(dir, 'metrics.jsonl'), 'utf8')) as { type?: string; step?: number }[];
+    for (const r of records) {
+      if (r.type === 'epoch') {
+        lastEpoch = r as EpochLine;
+        epochs.push(r as Record<string, unknown>);
+      }
+      if (r.type === 'step' && typeof r.step === 'number') lastStep = r.step + 1;
+    }
+  } catch {
+    // no metrics yet
+  }
+  let findings = 0;
+  try {
+    findings = readJsonLines(readFileSync(join(dir, 'findings.jsonl'), 'utf8')).length;
+  } catch {
+    // none
+  }
+  let snapshots = 0;
+  try {
+    snapshots = readdirSync(join(dir, 'snapshots')).filter((f) => f.endsWith('.safetensors')).length;
+  } catch {
+    // none
+  }
+  return {
+    // The folder's name is the id actions use, even where run.json says otherwise (a copied folder).
+    id: basename(dir),
+    dir,
+    name: record.name,
+    // A paused run is a running one to anyone reading the folder.
+    status: record.status === 'paused' ? 'running' : record.status,
+    seed: record.seed,
+    backend: record.backend,
+    dataset: datasetLabel(record),
+    startedAt: record.startedAt,
+    endedAt: record.endedAt,
+    steps: record.final?.steps ?? lastStep,
+    loss: record.final?.loss ?? lastEpoch?.loss ?? null,
+    accuracy: record.final?.accuracy ?? lastEpoch?.accuracy ?? null,
+    valAccuracy: record.final?.valAccuracy ?? lastEpoch?.valAccuracy ?? null,
+    findings,
+    snapshots,
+    error: record.error,
+    specName: record.spec.name ?? 'run',
+    tags: Array.isArray(record.tags) ? record.tags.filter((t): t is string => typeof t === 'string') : [],
+    best: bestMetric(epochs),
+    hasModel: existsSync(join(dir, 'model', 'model.json')),
+  };
+}
+
 /** Every run in a folder, newest first, summarised for the Runs screen. */
 export function listRuns(runsDir: string): RunSummary[] {
   if (!existsSync(runsDir)) return [];
   const runs: RunSummary[] = [];
   for (const entry of readdirSync(runsDir)) {
-    const dir = join(runsDir, entry);
-    try {
-      if (!statSync(dir).isDirectory()) continue;
-    } catch {
-      continue;
-    }
-    const record = readRecord(dir);
-    if (!record) continue;
-    interface EpochLine {
-      loss?: number | null;
-      accuracy?: number | null;
-      valAccuracy?: number | null;
-    }
-    let lastEpoch: EpochLine | null = null;
-    let lastStep: number | null = null;
-    try {
-      const records = readJsonLines(readFileSync(join(dir, 'metrics.jsonl'), 'utf8')) as { type?: string; step?: number }[];
-      for (const r of records) {
-        if (r.type === 'epoch') lastEpoch = r as EpochLine;
-        if (r.type === 'step' && typeof r.step === 'number') lastStep = r.step + 1;
-      }
-    } catch {
-      // no metrics yet
-    }
-    let findings = 0;
-    try {
-      findings = readJsonLines(readFileSync(join(dir, 'findings.jsonl'), 'utf8')).length;
-    } catch {
-      // none
-    }
-    let snapshots = 0;
-    try {
-      snapshots = readdirSync(join(dir, 'snapshots')).filter((f) => f.endsWith('.safetensors')).length;
-    } catch {
-      // none
-    }
-    runs.push({
-      id: record.id,
-      dir,
-      name: record.name,
-      // A paused run is a running one to anyone reading the folder.
-      status: record.status === 'paused' ? 'running' : record.status,
-      seed: record.seed,
-      backend: record.backend,
-      dataset: datasetLabel(record),
-      startedAt: record.startedAt,
-      endedAt: record.endedAt,
-      steps: record.final?.steps ?? lastStep,
-      loss: record.final?.loss ?? (lastEpoch as EpochLine | null)?.loss ?? null,
-      accuracy: record.final?.accuracy ?? (lastEpoch as EpochLine | null)?.accuracy ?? null,
-      valAccuracy: record.final?.valAccuracy ?? (lastEpoch as EpochLine | null)?.valAccuracy ?? null,
-      findings,
-      snapshots,
-      error: record.error,
-    });
+    // The serve-mode trash and temporary folders are not runs.
+    if (entry.startsWith('.')) continue;
+    const summary = summarizeRun(join(runsDir, entry));
+    if (summary) runs.push(summary);
   }
   return runs.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
 }

@@ -4,9 +4,10 @@
  * safetensors (written to a temporary name, then renamed: whole or absent).
  */
 import { mkdirSync, renameSync, writeFileSync, appendFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { JobInfo, JobStatus, RunFinal, Snapshot, Spec } from '@contract';
 import { encodeSafetensors } from './safetensors';
+import { exportFinalModel, type ModelOutcome } from './modelExport';
 
 export interface RunRecord {
   id: string;
@@ -21,6 +22,10 @@ export interface RunRecord {
   job: JobInfo | null;
   final: RunFinal | null;
   error: string | null;
+  /** The final model in tfjs layers format, or why there is none; absent while running. */
+  model?: ModelOutcome;
+  /** Set from the Runs screen. */
+  tags?: string[];
 }
 
 function writeAtomic(path: string, data: string | Uint8Array): void {
@@ -51,7 +56,7 @@ export class RunWriter {
     mkdirSync(join(dir, 'snapshots'));
     this.dir = dir;
     this.record = {
-      id: base,
+      id: basename(dir),
       name: spec.name ?? 'run',
       spec,
       seed: spec.training.seed,
@@ -107,6 +112,12 @@ export class RunWriter {
     const tensors = snapshot.tensors.map((t) => ({ name: `${t.layer}/${t.role}`, shape: t.shape, data: t.data }));
     const bytes = encodeSafetensors(tensors, { step: String(snapshot.step), epoch: String(snapshot.epoch) });
     this.guard(`writing snapshots/${name}`, () => writeAtomic(join(this.dir, 'snapshots', name), bytes));
+  }
+
+  /** Writes the final model from the run's last snapshot, and records in run.json how that went. */
+  async writeModel(spec: Spec, inputShape: number[], snapshot: Snapshot): Promise<void> {
+    if (this.failed) return;
+    this.record.model = await exportFinalModel(this.dir, spec, inputShape, snapshot);
   }
 
   finish(status: JobStatus, final: RunFinal | null, error: string | null): void {

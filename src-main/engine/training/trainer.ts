@@ -2,9 +2,10 @@
  * The instrumented training loop. A hand-written loop rather than model.fit, so that the
  * gradients are in hand every step: each step reads back one small tensor holding the loss,
  * accuracy, global gradient norm and, per parameter layer, the gradient norm, weight norm and
- * update norm. Every K steps a fixed probe batch runs forward with every layer's output
- * captured and reduced on the backend to per-unit statistics. Whole tensors are read back
- * only for snapshots. Every tensor made in a step is disposed in that step.
+ * update norm (stepStatistics.ts). Every K steps a fixed probe batch runs forward with every
+ * layer's output captured and reduced on the backend to per-unit statistics
+ * (probeStatistics.ts). The first NaN or Inf is localised by nonFiniteLocation.ts. Whole
+ * tensors are read back only for snapshots. Every tensor made in a step is disposed in that step.
  */
 import * as tf from '@tensorflow/tfjs';
 import type {
@@ -25,7 +26,10 @@ import { Network, type NetLayer } from './network';
 import { InputPlane } from './inputPlane';
 import { computeAccuracy, computeLoss, type TargetInfo } from './losses';
 import { createOptimizer } from './optimizers';
-import { mulberry32, shuffleInPlace, subset, type SampleSet, type TrainingData } from './trainingData';
+import { localiseNonFinite } from './nonFiniteLocation';
+import { probeStatistics } from './probeStatistics';
+import { clipByGlobalNorm, finiteOrNull, StepStatistics } from './stepStatistics';
+import { mulberry32, shuffleInPlace, splitData, type SampleSet, type Split, type TrainingData } from './trainingData';
 
 export interface TrainerEvents {
   onStart?(info: JobInfo): void;
@@ -47,24 +51,6 @@ export class SpecError extends Error {
 /** Steps of history kept for the non-finite report. */
 const HISTORY = 20;
 
-const finiteOrNull = (v: number | undefined): number | null => (v !== undefined && Number.isFinite(v) ? v : null);
-
-interface Split {
-  train: SampleSet;
-  validation: SampleSet | null;
-}
-
-/**
- * Holds out the last `fraction` of a seeded permutation for validation; with none, the
- * dataset's own test split (MNIST's 2,000 held-out digits, say) validates.
- */
-function splitData(data: TrainingData, fraction: number, seed: number): Split {
-  if (fraction <= 0) return { train: data.train, validation: data.test ?? null };
-  const order = shuffleInPlace(Int32Array.from({ length: data.train.count }, (_, i) => i), mulberry32(seed ^ 0x5eed));
-  const held = Math.max(1, Math.round(data.train.count * fraction));
-  return { train: subset(data.train, order.subarray(0, order.length - held)), validation: subset(data.train, order.subarray(order.length - held)) };
-}
-
 export class Trainer {
   readonly jobId: string;
   readonly info: JobInfo;
@@ -76,6 +62,7 @@ export class Trainer {
   private readonly batchSize: number;
   private readonly sampleSize: number;
   private readonly paramLayers: NetLayer[];
+  private readonly statistics: StepStatistics;
   private statusValue: JobStatus = 'running';
   private stopRequested = false;
   private resumeWaiter: (() => void) | null = null;
@@ -113,6 +100,7 @@ export class Trainer {
     this.plane = data.inputShape.length === 1 && data.inputShape[0] === 2 ? new InputPlane() : null;
     this.optimizer = createOptimizer(spec.training.optimizer);
     this.paramLayers = this.network.layers.filter((l) => l.variables.some((v) => v.trainable));
+    this.statistics = new StepStatistics(this.paramLayers, this.network.trainableVariables());
     const stepsPerEpoch = Math.ceil(this.split.train.count / this.batchSize);
     this.info = {
       jobId,
@@ -293,8 +281,8 @@ export class Trainer {
   }
 
   /**
-   * One optimisation step. Reads back [loss, accuracy, globalGradNorm², then per parameter
-   * layer gradNorm², weightNorm², updateNorm²] in one small tensor.
+   * One optimisation step. Reads back the step's measurements (stepStatistics.ts) in one small
+   * tensor.
    */
   private async trainStep(indices: Int32Array, started: number): Promise<{ loss: number | null; accuracy: number | null; nonFinite: boolean }> {
     const { training } = this.spec;
@@ -312,57 +300,21 @@ export class Trainer {
         accuracyTensor = tf.keep(computeAccuracy(prediction, y, this.target, training.loss) ?? tf.scalar(Number.NaN));
         return lossValue;
       }, variables);
-      const sumSq = (t: tf.Tensor): tf.Scalar => tf.sum(tf.square(t));
-      const gradSq = variables.map((v) => sumSq(grads[v.name]!));
-      const globalSq = tf.addN(gradSq);
-      let applied = grads;
-      if (training.clipNorm !== undefined) {
-        const scale = tf.minimum(1, tf.div(training.clipNorm, tf.add(tf.sqrt(globalSq), 1e-12)));
-        applied = Object.fromEntries(Object.entries(grads).map(([name, g]) => [name, tf.mul(g, scale)]));
-      }
-      this.optimizer.applyGradients(applied);
-      const perLayer: tf.Scalar[] = [];
-      for (const layer of this.paramLayers) {
-        let g: tf.Scalar = tf.scalar(0);
-        let w: tf.Scalar = tf.scalar(0);
-        let u: tf.Scalar = tf.scalar(0);
-        for (const entry of layer.variables) {
-          if (!entry.trainable) continue;
-          const i = variables.indexOf(entry.variable);
-          g = tf.add(g, gradSq[i]!);
-          w = tf.add(w, sumSq(entry.variable));
-          u = tf.add(u, sumSq(tf.sub(entry.variable, before[i]!)));
-        }
-        perLayer.push(g, w, u);
-      }
+      const gradSq = this.statistics.gradientSquares(grads);
+      this.optimizer.applyGradients(training.clipNorm !== undefined ? clipByGlobalNorm(grads, gradSq, training.clipNorm) : grads);
       const accuracyScalar = (accuracyTensor ?? tf.scalar(Number.NaN)) as tf.Scalar;
-      return tf.stack([loss, accuracyScalar, globalSq, ...perLayer]);
+      return this.statistics.pack(loss, accuracyScalar, gradSq, before);
     });
     (accuracyTensor as tf.Tensor | null)?.dispose();
-    const values = await packed.data();
+    const measures = this.statistics.decode(await packed.data());
     packed.dispose();
-    const loss = finiteOrNull(values[0]);
-    const accuracy = finiteOrNull(values[1]);
-    const gradNorm = finiteOrNull(Math.sqrt(values[2]!));
-    const layerGradNorms: (number | null)[] = [];
-    const layerWeightNorms: (number | null)[] = [];
-    const layerUpdateRatios: (number | null)[] = [];
-    let layersFinite = true;
-    for (let l = 0; l < this.paramLayers.length; l++) {
-      const g = Math.sqrt(values[3 + 3 * l]!);
-      const w = Math.sqrt(values[4 + 3 * l]!);
-      const u = Math.sqrt(values[5 + 3 * l]!);
-      if (!Number.isFinite(g) || !Number.isFinite(w) || !Number.isFinite(u)) layersFinite = false;
-      layerGradNorms.push(finiteOrNull(g));
-      layerWeightNorms.push(finiteOrNull(w));
-      layerUpdateRatios.push(finiteOrNull(w > 0 ? u / w : u));
-    }
-    const nonFinite = loss === null || gradNorm === null || !layersFinite;
+    const { loss, accuracy, gradNorm } = measures;
+    const nonFinite = loss === null || gradNorm === null || !measures.layersFinite;
     if (nonFinite && !this.nonFiniteSeen) {
       this.nonFiniteSeen = true;
       // Put back the last finite weights, then find where the first non-finite value came from.
       variables.forEach((v, i) => v.assign(before[i]!));
-      this.events.onNonFinite(this.localise(indices, step, values));
+      this.events.onNonFinite(this.localise(indices, step, measures.layerSquares));
     }
     for (const t of before) t.dispose();
     if (batchStats.length > 0) {
@@ -380,47 +332,32 @@ export class Trainer {
       loss,
       accuracy,
       gradNorm,
-      layerGradNorms,
-      layerWeightNorms,
-      layerUpdateRatios,
+      layerGradNorms: measures.layerGradNorms,
+      layerWeightNorms: measures.layerWeightNorms,
+      layerUpdateRatios: measures.layerUpdateRatios,
       time: performance.now() - started,
     });
     return { loss, accuracy, nonFinite };
   }
 
-  /**
-   * Finds the first non-finite value in forward order: a layer's output on the step's batch,
-   * else the loss, else a layer's gradient, else a weight. Runs only once per job, on the
-   * step that went bad, with the weights that step started from.
-   */
-  private localise(indices: Int32Array, step: number, values: Float32Array | Int32Array | Uint8Array): NonFiniteReport {
-    const kindOf = (hasNaN: boolean, hasInf: boolean): NonFiniteReport['kind'] => (hasNaN && hasInf ? 'NaN/Inf' : hasNaN ? 'NaN' : 'Inf');
-    const base = { jobId: this.jobId, step, epoch: this.epoch, gradNormHistory: [...this.gradHistory], lossHistory: [...this.lossHistory] };
-    const counts = tf.tidy(() => {
-      const { x, y } = this.batch(this.split.train, indices);
-      const capture: tf.Tensor[] = [];
-      const prediction = this.network.forward(x, { training: true, step, capture });
-      const loss = computeLoss(this.spec.training.loss, prediction, y, this.target);
-      const perTensor = [...capture, loss].map((t) => tf.stack([tf.sum(tf.cast(tf.isNaN(t), 'float32')), tf.sum(tf.cast(tf.isInf(t), 'float32'))]));
-      return tf.stack(perTensor).dataSync();
-    });
-    for (let i = 0; i < this.network.layers.length; i++) {
-      const nan = counts[2 * i]!;
-      const inf = counts[2 * i + 1]!;
-      if (nan > 0 || inf > 0) return { ...base, layer: this.network.layers[i]!.name, tensor: 'activation', kind: kindOf(nan > 0, inf > 0) };
+  /** The report of the first non-finite value, found on the step's batch with the weights it started from. */
+  private localise(indices: Int32Array, step: number, layerSquares: { grad: number; weight: number }[]): NonFiniteReport {
+    const { x, y } = this.batch(this.split.train, indices);
+    try {
+      const where = localiseNonFinite({
+        network: this.network,
+        paramLayers: this.paramLayers,
+        x,
+        y,
+        step,
+        loss: (prediction, target) => computeLoss(this.spec.training.loss, prediction, target, this.target),
+        layerSquares,
+      });
+      return { jobId: this.jobId, step, epoch: this.epoch, gradNormHistory: [...this.gradHistory], lossHistory: [...this.lossHistory], ...where };
+    } finally {
+      x.dispose();
+      y.dispose();
     }
-    const last = 2 * this.network.layers.length;
-    if (counts[last]! > 0 || counts[last + 1]! > 0) return { ...base, layer: null, tensor: 'loss', kind: kindOf(counts[last]! > 0, counts[last + 1]! > 0) };
-    for (let l = 0; l < this.paramLayers.length; l++) {
-      const g = values[3 + 3 * l]!;
-      if (!Number.isFinite(g)) return { ...base, layer: this.paramLayers[l]!.name, tensor: 'gradient', kind: Number.isNaN(g) ? 'NaN' : 'Inf' };
-    }
-    for (let l = 0; l < this.paramLayers.length; l++) {
-      const w = values[4 + 3 * l]!;
-      if (!Number.isFinite(w)) return { ...base, layer: this.paramLayers[l]!.name, tensor: 'weight', kind: Number.isNaN(w) ? 'NaN' : 'Inf' };
-    }
-    // The squared norms overflowed float32 although every value is finite: the update did.
-    return { ...base, layer: this.paramLayers[0]?.name ?? null, tensor: 'gradient', kind: 'Inf' };
   }
 
   /** The fixed probe batch: the first `probeSize` samples of a seeded permutation of the training split. */
@@ -435,50 +372,8 @@ export class Trainer {
   /** Per-unit statistics of every layer's output on the probe batch, reduced on the backend. */
   private async runProbe(): Promise<void> {
     if (!this.probe) return;
-    const layers = this.network.layers;
-    const { packed, sizes } = tf.tidy(() => {
-      const capture: tf.Tensor[] = [];
-      this.network.forward(this.probe!.x, { training: false, capture });
-      const parts: tf.Tensor[] = [];
-      const sizes: number[] = [];
-      capture.forEach((output, i) => {
-        const units = output.shape[output.shape.length - 1] ?? 1;
-        const flat = tf.reshape(output, [-1, units]);
-        const finiteMask = tf.logicalNot(tf.logicalOr(tf.isNaN(flat), tf.isInf(flat)));
-        const safe = tf.where(finiteMask, flat, tf.zerosLike(flat));
-        const active = tf.mean(tf.cast(tf.greater(safe, 0), 'float32'), 0);
-        const activation = layers[i]!.activation;
-        let saturated: tf.Tensor;
-        if (activation === 'sigmoid' || activation === 'softmax') saturated = tf.mean(tf.cast(tf.logicalOr(tf.less(safe, 0.01), tf.greater(safe, 0.99)), 'float32'), 0);
-        else if (activation === 'tanh') saturated = tf.mean(tf.cast(tf.greater(tf.abs(safe), 0.99), 'float32'), 0);
-        else saturated = tf.zeros([units]);
-        const { mean, variance } = tf.moments(safe, 0);
-        const nonFinite = tf.reshape(tf.sum(tf.cast(tf.logicalNot(finiteMask), 'float32')), [1]);
-        parts.push(active, saturated, mean, tf.sqrt(variance), nonFinite);
-        sizes.push(units);
-      });
-      return { packed: tf.concat(parts), sizes };
-    });
-    const values = (await packed.data()) as Float32Array;
-    packed.dispose();
-    const result: ProbeLayer[] = [];
-    let at = 0;
-    layers.forEach((layer, i) => {
-      const units = sizes[i]!;
-      const take = (): Float32Array => {
-        const part = values.slice(at, at + units);
-        at += units;
-        return part;
-      };
-      const active = take();
-      const saturated = take();
-      const mean = take();
-      const std = take();
-      const nonFinite = values[at]!;
-      at += 1;
-      result.push({ index: layer.index, name: layer.name, activation: layer.activation, units, active, saturated, mean, std, nonFinite });
-    });
-    this.events.onProbe(this.step, this.epoch, result, this.plane ? await this.plane.measure(this.network) : null);
+    const layers = await probeStatistics(this.network, this.probe.x);
+    this.events.onProbe(this.step, this.epoch, layers, this.plane ? await this.plane.measure(this.network) : null);
   }
 
   /** Loss and accuracy over a whole split, in batches, without training. */

@@ -2,6 +2,8 @@
  * What the trainer needs of a dataset: shapes, and float32 batches made on demand from the
  * stored (often u8) samples. Datasets of every source are adapted to this.
  */
+import { mulberry32 } from '../datasets/builtin';
+
 export interface TrainingData {
   name: string;
   inputShape: number[];
@@ -27,7 +29,7 @@ export interface SampleSet {
 }
 
 /** Deterministic PRNG: shuffling and splits depend on the seed only (the datasets' own generator). */
-export { mulberry32 } from '../datasets/builtin';
+export { mulberry32 };
 
 export function shuffleInPlace(values: Int32Array, random: () => number): Int32Array {
   for (let i = values.length - 1; i > 0; i--) {
@@ -49,4 +51,20 @@ export function subset(set: SampleSet, indices: Int32Array): SampleSet {
       set.fill(mapped, x, y);
     },
   };
+}
+
+export interface Split {
+  train: SampleSet;
+  validation: SampleSet | null;
+}
+
+/**
+ * Holds out the last `fraction` of a seeded permutation for validation; with none, the
+ * dataset's own test split (MNIST's 2,000 held-out digits, say) validates.
+ */
+export function splitData(data: TrainingData, fraction: number, seed: number): Split {
+  if (fraction <= 0) return { train: data.train, validation: data.test ?? null };
+  const order = shuffleInPlace(Int32Array.from({ length: data.train.count }, (_, i) => i), mulberry32(seed ^ 0x5eed));
+  const held = Math.max(1, Math.round(data.train.count * fraction));
+  return { train: subset(data.train, order.subarray(0, order.length - held)), validation: subset(data.train, order.subarray(order.length - held)) };
 }

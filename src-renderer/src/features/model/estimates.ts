@@ -44,17 +44,8 @@ export function effectiveBatch(batchSize: number | 'full', samples: number | nul
   return Math.max(1, Math.round(samples * (1 - validationSplit)));
 }
 
-/** 1234 → "1.23 kB", in powers of 1000 as disk and memory tools print them. */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${unit === 0 ? value.toFixed(0) : value.toPrecision(3)} ${units[unit]}`;
-}
+/** Sizes are written one way across the app. */
+export { formatBytes } from '../data/format';
 
 /** 2_400_000 → "2.40 M": counts of FLOPs and parameters at a glance. */
 export function formatCount(count: number): string {

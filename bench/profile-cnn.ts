@@ -1,0 +1,160 @@
+/**
+ * Where a CNN training step's time goes on the wasm backend, kernel by kernel.
+ *
+ *   npm run bench -- profile-cnn [--steps N] [--warmup N] [--fast-paths all|none|Name,Name]
+ *
+ * The model is the throughput bench's CNN (bench/throughput.mjs): conv3×3 16 relu same,
+ * maxpool 2, conv3×3 32 relu same, maxpool 2, flatten, dense 10; batch 128 of MNIST shape,
+ * Adam 1e-3, softmax cross-entropy from logits, the loss read back every step. The wasm
+ * backend runs every kernel synchronously on the calling thread, so each registered wasm
+ * kernel is wrapped with a wall-clock timer. Kernels that Trainbench composes from other wasm
+ * kernels (wasmGradients.ts) call those through the registry too: a call made inside another
+ * kernel is counted in a second table, under its caller, and not again in the first. The rest
+ * of the step (tfjs's engine, the gradient tape, JavaScript) is the "outside kernels" row.
+ *
+ * Prints two tables: per top-level kernel (calls, ms per step, share of the mean step, µs per
+ * call), and per kernel called inside a composite kernel. Kernel times are totals over the
+ * timed steps divided by their number; the step line gives median, mean and minimum wall time.
+ * On a shared machine the load average printed with it says how much to trust them.
+ */
+import * as tf from '@tensorflow/tfjs';
+import os from 'node:os';
+import { registerWasmGradientKernels } from '../src-main/engine/backend/wasmGradients';
+import '@tensorflow/tfjs-backend-wasm';
+
+const arg = (name: string, fallback: string): string => {
+  const i = process.argv.indexOf(name);
+  return i > 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
+};
+const STEPS = Number(arg('--steps', '30'));
+const WARMUP = Number(arg('--warmup', '5'));
+const FAST = arg('--fast-paths', 'all');
+const BATCH = 128;
+
+interface Tally {
+  calls: number;
+  ms: number;
+}
+
+/** Per-kernel wall time; nested calls are kept apart under their top-level caller. */
+class KernelClock {
+  readonly top = new Map<string, Tally>();
+  readonly nested = new Map<string, Tally>();
+  private readonly stack: string[] = [];
+  on = false;
+
+  private add(map: Map<string, Tally>, key: string, ms: number): void {
+    const t = map.get(key) ?? { calls: 0, ms: 0 };
+    t.calls++;
+    t.ms += ms;
+    map.set(key, t);
+  }
+
+  /** Wraps every kernel registered for the wasm backend (after Trainbench's are installed). */
+  install(): void {
+    for (const config of tf.getKernelsForBackend('wasm')) {
+      const inner = config.kernelFunc;
+      const name = config.kernelName;
+      const timed: tf.KernelFunc = (args) => {
+        if (!this.on) return inner(args);
+        const caller = this.stack[this.stack.length - 1];
+        this.stack.push(name);
+        const t0 = performance.now();
+        try {
+          return inner(args);
+        } finally {
+          const ms = performance.now() - t0;
+          this.stack.pop();
+          if (caller === undefined) this.add(this.top, name, ms);
+          else this.add(this.nested, `${caller} › ${name}`, ms);
+        }
+      };
+      tf.unregisterKernel(name, 'wasm');
+      tf.registerKernel({ ...config, kernelFunc: timed });
+    }
+  }
+
+  reset(): void {
+    this.top.clear();
+    this.nested.clear();
+  }
+}
+
+function cnn(): { vars: tf.Variable[]; forward: (x: tf.Tensor4D) => tf.Tensor2D } {
+  const glorot = (shape: number[], fanIn: number, fanOut: number, seed: number): tf.Variable => {
+    const limit = Math.sqrt(6 / (fanIn + fanOut));
+    return tf.variable(tf.randomUniform(shape, -limit, limit, 'float32', seed));
+  };
+  const zeros = (n: number): tf.Variable => tf.variable(tf.zeros([n]));
+  const vars = [glorot([3, 3, 1, 16], 9, 144, 1), zeros(16), glorot([3, 3, 16, 32], 144, 288, 2), zeros(32), glorot([1568, 10], 1568, 10, 3), zeros(10)];
+  const [k1, c1, k2, c2, w, b] = vars as [tf.Variable<tf.Rank.R4>, tf.Variable, tf.Variable<tf.Rank.R4>, tf.Variable, tf.Variable<tf.Rank.R2>, tf.Variable];
+  const forward = (x: tf.Tensor4D): tf.Tensor2D => {
+    let h = tf.fused.conv2d({ x, filter: k1, strides: 1, pad: 'same', bias: c1, activation: 'relu' });
+    h = tf.maxPool(h, 2, 2, 'valid');
+    h = tf.fused.conv2d({ x: h, filter: k2, strides: 1, pad: 'same', bias: c2, activation: 'relu' });
+    h = tf.maxPool(h, 2, 2, 'valid');
+    return tf.fused.matMul({ a: tf.reshape(h, [h.shape[0], 1568]), b: w, bias: b }) as tf.Tensor2D;
+  };
+  return { vars, forward };
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]): string => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
+  return [line(header), `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+async function main(): Promise<void> {
+  const fastPaths = FAST === 'all' ? true : FAST === 'none' ? false : FAST.split(',');
+  const registered = registerWasmGradientKernels(tf, { fastPaths });
+  if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not initialise');
+  await tf.ready();
+  const clock = new KernelClock();
+  clock.install();
+
+  const { vars, forward } = cnn();
+  const x = tf.randomNormal([BATCH, 28, 28, 1], 0, 1, 'float32', 7) as tf.Tensor4D;
+  const y = tf.oneHot(tf.randomUniform([BATCH], 0, 10, 'int32', 8) as tf.Tensor1D, 10);
+  const optimizer = tf.train.adam(1e-3);
+  const step = (): void => {
+    const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, forward(x)), true, vars)!;
+    loss.dataSync();
+    loss.dispose();
+  };
+  for (let i = 0; i < WARMUP; i++) step();
+  const loadBefore = os.loadavg();
+  const stepMs: number[] = [];
+  clock.on = true;
+  for (let i = 0; i < STEPS; i++) {
+    const t0 = performance.now();
+    step();
+    stepMs.push(performance.now() - t0);
+  }
+  clock.on = false;
+  const sorted = [...stepMs].sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)]!;
+  const mean = stepMs.reduce((a, b) => a + b, 0) / STEPS;
+  const kernelMs = [...clock.top.values()].reduce((a, t) => a + t.ms, 0) / STEPS;
+
+  console.log(`tfjs ${tf.version.tfjs} wasm, 1 thread; fast paths: ${FAST} (registered: ${registered.join(', ')})`);
+  console.log(`CNN batch ${BATCH}, ${STEPS} timed steps after ${WARMUP} warm-up; step median ${median.toFixed(1)} ms, mean ${mean.toFixed(1)} ms, min ${sorted[0]!.toFixed(1)} ms`);
+  console.log(`${os.cpus().length} cores, load average ${loadBefore.map((v) => v.toFixed(2)).join(' ')} before, ${os.loadavg().map((v) => v.toFixed(2)).join(' ')} after\n`);
+
+  const rows = [...clock.top.entries()].sort((a, b) => b[1].ms - a[1].ms);
+  const perStep = (t: Tally): string => (t.ms / STEPS).toFixed(2);
+  const share = (ms: number): string => `${((ms / STEPS / mean) * 100).toFixed(1)} %`;
+  const body = rows.map(([name, t]) => [name, (t.calls / STEPS).toFixed(0), perStep(t), share(t.ms), ((t.ms / t.calls) * 1000).toFixed(0)]);
+  body.push(['(all kernels)', '', kernelMs.toFixed(2), share(kernelMs * STEPS), '']);
+  body.push(['(outside kernels: engine, tape, JS)', '', (mean - kernelMs).toFixed(2), share((mean - kernelMs) * STEPS), '']);
+  console.log(table(['kernel', 'calls/step', 'ms/step', 'of step', 'µs/call'], body));
+
+  if (clock.nested.size > 0) {
+    console.log('\nInside Trainbench\'s composite kernels (already counted in their caller above):\n');
+    const nested = [...clock.nested.entries()].sort((a, b) => b[1].ms - a[1].ms);
+    console.log(table(['caller › kernel', 'calls/step', 'ms/step', 'µs/call'], nested.map(([name, t]) => [name, (t.calls / STEPS).toFixed(0), perStep(t), ((t.ms / t.calls) * 1000).toFixed(0)])));
+  }
+  for (const v of vars) v.dispose();
+  optimizer.dispose();
+}
+
+void main();

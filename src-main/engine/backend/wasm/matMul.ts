@@ -1,0 +1,93 @@
+/**
+ * Matrix-product kernels for the tfjs wasm backend: `BatchMatMul` and `_FusedMatMul` with a
+ * transposed operand. Only `a @ b` reaches XNNPACK; `aᵀ @ b` and `a @ bᵀ`, which every dense
+ * layer's backward pass uses, run a blocked scalar loop 5-10x slower, whose `_FusedMatMul` also
+ * adds the bias wrongly. Also `Identity` and same-dtype `Cast` without a copy.
+ */
+import { prod, withOps, type Info, type KernelArgs, type KernelFn, type TF } from './kernelOps';
+
+const size = prod;
+
+const swapLast = (rank: number): number[] => [...Array.from({ length: rank - 2 }, (_, i) => i), rank - 1, rank - 2];
+
+/**
+ * `BatchMatMul` with a transposed operand and a single batch: the operand is transposed
+ * explicitly (`Transpose`) and the product taken by the replaced kernel with transposeA =
+ * transposeB = false, the only case the wasm backend sends to XNNPACK (the others run a blocked
+ * scalar loop ~5-10x slower; every dense layer's backward pass has both). Batched and
+ * untransposed products go to the replaced kernel as they are.
+ */
+export function untransposedMatMul(tf: TF, fallback: KernelFn) {
+  return (args: KernelArgs): Info => {
+    const { a, b } = args.inputs as { a: Info; b: Info };
+    const attrs = (args.attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean };
+    const ta = attrs.transposeA === true;
+    const tb = attrs.transposeB === true;
+    if ((!ta && !tb) || a.dtype !== 'float32' || b.dtype !== 'float32' || prod(a.shape.slice(0, -2)) !== 1 || prod(b.shape.slice(0, -2)) !== 1) {
+      return fallback(args) as Info;
+    }
+    return withOps(tf, args.backend, (ops) => {
+      const a2 = ta ? ops.transpose(a, swapLast(a.shape.length)) : a;
+      const b2 = tb ? ops.transpose(b, swapLast(b.shape.length)) : b;
+      return ops.run('', { ...args.inputs, a: a2, b: b2 }, { ...attrs, transposeA: false, transposeB: false }, fallback);
+    });
+  };
+}
+
+/** The activations of `_FusedMatMul` and the wasm kernels that apply them. */
+const ACTIVATION_KERNELS: Record<string, string | null> = {
+  linear: null,
+  relu: 'Relu',
+  relu6: 'Relu6',
+  elu: 'Elu',
+  sigmoid: 'Sigmoid',
+  leakyrelu: 'LeakyRelu',
+  prelu: 'Prelu',
+};
+
+/**
+ * `_FusedMatMul` (a·b + bias, then an activation). With one batch and a bias of one value per
+ * column, any transposed operand is transposed explicitly (`Transpose`) and the replaced kernel
+ * runs untransposed, on XNNPACK. Otherwise it is composed of `BatchMatMul`, `Add` and the
+ * activation's kernel (`Relu`, `Relu6`, `Elu`, `Sigmoid`, `LeakyRelu`, `Prelu`): the replaced
+ * kernel's scalar path adds the bias wrongly there (bias[min(i·n + j, n − 1)] instead of
+ * bias[j]), so batched products with a bias, and size-1 biases, came out wrong.
+ */
+export function fusedMatMul(tf: TF, fallback: KernelFn) {
+  const plain = untransposedMatMul(tf, fallback);
+  return (args: KernelArgs): Info => {
+    const { a, b, bias, preluActivationWeights } = args.inputs as { a: Info; b: Info; bias?: Info; preluActivationWeights?: Info };
+    const attrs = (args.attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean; activation?: string; leakyreluAlpha?: number };
+    const columns = attrs.transposeB ? b.shape[b.shape.length - 2]! : b.shape[b.shape.length - 1]!;
+    const single = prod(a.shape.slice(0, -2)) === 1 && prod(b.shape.slice(0, -2)) === 1;
+    if (single && (bias == null || size(bias.shape) === columns)) return plain(args);
+    const activation = attrs.activation ?? 'linear';
+    if (!(activation in ACTIVATION_KERNELS) || a.dtype !== 'float32') return fallback(args) as Info;
+    return withOps(tf, args.backend, (ops) => {
+      let out = ops.run('BatchMatMul', { a, b }, { transposeA: attrs.transposeA === true, transposeB: attrs.transposeB === true });
+      if (bias) out = ops.run('Add', { a: out, b: bias });
+      const kernel = ACTIVATION_KERNELS[activation];
+      if (kernel === 'LeakyRelu') out = ops.run(kernel, { x: out }, { alpha: attrs.leakyreluAlpha ?? 0.2 });
+      else if (kernel === 'Prelu') out = ops.run(kernel, { x: out, alpha: preluActivationWeights });
+      else if (kernel) out = ops.run(kernel, { x: out });
+      return out;
+    });
+  };
+}
+
+/**
+ * `Identity`, and `Cast` to the dtype the tensor already has: the output shares the input's
+ * data (one more backend reference, `incRef`), as on the cpu and webgl backends, instead of the
+ * wasm kernels' full copy. Tensors are immutable, so sharing is safe. The gradient tape's
+ * saved-tensor clones and Adam's casts are such calls: ~30 per CNN step, each copying a
+ * layer's activations. String tensors and real casts go to the replaced kernel.
+ */
+export function sharedIdentity(fallback: KernelFn, cast: boolean) {
+  return (args: KernelArgs): Info => {
+    const { x } = args.inputs as { x: Info };
+    const dtype = cast ? (args.attrs as { dtype?: string } | undefined)?.dtype : x.dtype;
+    if (x.dtype === 'string' || dtype !== x.dtype) return fallback(args) as Info;
+    (args.backend as { incRef(dataId: object): void }).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape.slice(), dtype: x.dtype };
+  };
+}
