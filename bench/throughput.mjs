@@ -4,6 +4,7 @@
 //   node bench/throughput.mjs                 # the table and bench/results/throughput.json
 //   node bench/throughput.mjs --ablation      # also each wasm fast path on its own (slower)
 //   node bench/throughput.mjs --no-torch      # tfjs only
+//   node bench/throughput.mjs --no-cpu        # without the (very slow) plain cpu backend
 //   node bench/throughput.mjs --seconds 3     # length of one timing window (default 2.5)
 //   node bench/throughput.mjs --wait-idle 600 # first wait up to 600 s for a 1-minute load < 0.3
 //   node bench/throughput.mjs --rounds 3      # repeat everything, keep each configuration's best
@@ -273,7 +274,8 @@ async function main() {
   await bundleKernels();
   const variants = ['wasm-basic'];
   if (flag('--ablation')) variants.push('wasm+Conv2DBackpropInput', 'wasm+MaxPoolGrad+AvgPoolGrad', 'wasm+BatchMatMul+_FusedMatMul', 'wasm+Identity+Cast');
-  variants.push('wasm', 'wasm-threads', 'cpu');
+  variants.push('wasm', 'wasm-threads');
+  if (!flag('--no-cpu')) variants.push('cpu');
   const rounds = Number(option('--rounds', '1'));
   let torchStatus = { ok: false, why: 'left out (--no-torch)' };
   if (!flag('--no-torch')) torchStatus = ensureTorch();

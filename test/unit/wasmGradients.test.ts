@@ -230,6 +230,7 @@ describe('Sum on wasm matches cpu', () => {
     { shape: [16, 12, 12, 5], axis: [2, 0, 1], keepDims: true },
     { shape: [300, 7], axis: 0, keepDims: false },
     { shape: [4, 6, 3], axis: [-3, -2], keepDims: false },
+    { shape: [7, 3, 5], axis: [0, 1], keepDims: false }, // 21 rows: four at a time, then the last one
     { shape: [4, 6, 3], axis: [1], keepDims: false },
     { shape: [4, 6, 3], axis: null, keepDims: false },
   ];
@@ -245,6 +246,33 @@ describe('Sum on wasm matches cpu', () => {
     expect(out.shape).toEqual([1, 1, 2]);
     expect(Array.from(out.dataSync())).toEqual([12, 12]);
     tf.dispose([x, out]);
+  });
+});
+
+describe('TrainbenchSquaredNorms on wasm matches tfjs ops on cpu', () => {
+  it('gives Σx² of each square input and Σ(a − b)² of each pair, leaking nothing', async () => {
+    const shapes = [[784, 128], [128], [3, 3, 1, 16], []];
+    const xs = shapes.map((s, i) => random(size(s), 800 + i));
+    const ys = shapes.map((s, i) => random(size(s), 900 + i));
+    await tf.setBackend('cpu');
+    const expected = tf.tidy(() => {
+      const a = xs.map((v, i) => tf.tensor(v, shapes[i]));
+      const b = ys.map((v, i) => tf.tensor(v, shapes[i]));
+      return tf.stack([...a.map((t) => tf.sum(tf.square(t))), ...a.map((t, i) => tf.sum(tf.square(tf.sub(t, b[i]!))))]).dataSync() as Float32Array;
+    });
+    await tf.setBackend('wasm');
+    const a = xs.map((v, i) => tf.tensor(v, shapes[i]));
+    const b = ys.map((v, i) => tf.tensor(v, shapes[i]));
+    const buffers = tf.backend().numDataIds();
+    const inputs: tf.NamedTensorMap = {};
+    a.forEach((t, i) => ((inputs[`s${i}`] = t), (inputs[`a${i}`] = t), (inputs[`b${i}`] = b[i]!)));
+    const out = tf.engine().runKernel('TrainbenchSquaredNorms', inputs, { squares: a.length, differences: a.length }) as tf.Tensor;
+    expect(out.shape).toEqual([2 * a.length]);
+    expect(relativeError(out.dataSync() as Float32Array, expected)).toBeLessThan(1e-5);
+    out.dispose();
+    expect(tf.backend().numDataIds()).toBe(buffers);
+    expect(() => tf.engine().runKernel('TrainbenchSquaredNorms', { s0: a[0]! }, { squares: 2, differences: 0 })).toThrow(/input s1 is missing/);
+    tf.dispose([...a, ...b]);
   });
 });
 

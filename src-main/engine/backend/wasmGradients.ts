@@ -16,7 +16,8 @@
  * This module is the registry; the kernels are in `wasm/`: `convGradients.ts` (conv2d filter and
  * input gradients), `poolGradients.ts` (max and average pooling gradients), `matMul.ts`
  * (transposed and fused matrix products, copy-free Identity/Cast), `reductions.ts` (`Sum` over
- * leading axes, the bias gradients), on the helpers of
+ * leading axes, the bias gradients), `squaredNorms.ts` (a kernel of our own: the training step's
+ * norms in one call), on the helpers of
  * `kernelOps.ts`; `threads.ts` holds the experimental threaded build.
  *
  * `registerWasmGradientKernels(tf)` works on whichever tfjs module it is given (the throughput
@@ -31,6 +32,7 @@ import { conv2DBackpropFilter, conv2DBackpropInput } from './wasm/convGradients'
 import { avgPoolGrad, maxPoolGrad } from './wasm/poolGradients';
 import { fusedMatMul, sharedIdentity, untransposedMatMul } from './wasm/matMul';
 import { leadingAxesSum } from './wasm/reductions';
+import { SQUARED_NORMS, squaredNorms } from './wasm/squaredNorms';
 
 export { enableWasmThreads, type WasmBackendModule } from './wasm/threads';
 
@@ -54,6 +56,8 @@ type Installer = (tf: TF, previous: KernelFn | undefined) => KernelFn | null;
 /** Kernels the wasm backend does not register at all. */
 const MISSING: Record<string, Installer> = {
   Conv2DBackpropFilter: (tf) => conv2DBackpropFilter(tf),
+  /** Not a tfjs kernel: the training step's norms in one call (wasm/squaredNorms.ts). */
+  [SQUARED_NORMS]: () => squaredNorms(),
 };
 
 /** Kernels the wasm backend registers as slow loops; replaced only when they exist. */

@@ -5,12 +5,15 @@
  * step's tidy and packed, with the loss and accuracy, into one small 1-D tensor that is read
  * back once per step; the per-layer and global sums of squares are taken here on the host, in
  * float64 (no scalar adds on the backend: each tfjs op costs ~10-50 µs of dispatch, which on a
- * small network is a measurable share of the step).
+ * small network is a measurable share of the step). On the wasm backend all of a step's squared
+ * norms take two calls of one kernel of ours (TrainbenchSquaredNorms) instead of ~7 ops per
+ * variable; elsewhere they are tfjs ops.
  *
  * Packed layout, V = number of trainable variables: [loss, accuracy, gradNorm² of each
  * variable (V), weightNorm² of each (V), updateNorm² of each (V)].
  */
 import * as tf from '@tensorflow/tfjs';
+import { SQUARED_NORMS } from '../backend/wasm/squaredNorms';
 import type { NetLayer } from './network';
 
 /** What one step measured, decoded on the host. Norms that are not finite are null. */
@@ -31,6 +34,23 @@ export const finiteOrNull = (v: number | undefined): number | null => (v !== und
 
 const sumSq = (t: tf.Tensor): tf.Scalar => tf.sum(tf.square(t));
 
+/** Each variable's squared gradient norm, [V], on the backend (from `gradientSquares`). */
+export type GradientSquares = tf.Tensor1D;
+
+/** Whether the current backend has TrainbenchSquaredNorms (the wasm backend, once registered). */
+const fastNorms = (): boolean => tf.getBackend() === 'wasm' && tf.getKernel(SQUARED_NORMS, 'wasm') !== undefined;
+
+/** Σx² of each of `squares`, then Σ(a − b)² of each pair, as one float32 [n + m] tensor. */
+function squaredNormsKernel(squares: tf.Tensor[], differences: [tf.Tensor, tf.Tensor][]): tf.Tensor1D {
+  const inputs: tf.NamedTensorMap = {};
+  squares.forEach((t, i) => (inputs[`s${i}`] = t));
+  differences.forEach(([a, b], i) => {
+    inputs[`a${i}`] = a;
+    inputs[`b${i}`] = b;
+  });
+  return tf.engine().runKernel(SQUARED_NORMS, inputs, { squares: squares.length, differences: differences.length }) as tf.Tensor1D;
+}
+
 export class StepStatistics {
   /** For each parameter layer, the positions of its trainable variables in `variables`. */
   private readonly layerVariables: number[][];
@@ -47,18 +67,24 @@ export class StepStatistics {
   }
 
   /** Inside the step's tidy: each variable's squared gradient norm, in `variables` order. */
-  gradientSquares(grads: tf.NamedTensorMap): tf.Scalar[] {
-    return this.variables.map((v) => sumSq(grads[v.name]!));
+  gradientSquares(grads: tf.NamedTensorMap): GradientSquares {
+    const list = this.variables.map((v) => grads[v.name]!);
+    return fastNorms() ? squaredNormsKernel(list, []) : (tf.stack(list.map(sumSq)) as tf.Tensor1D);
   }
 
   /**
    * Inside the step's tidy, after the optimizer has updated the variables: the packed
    * measurements. `before` holds each variable's value from before the update.
    */
-  pack(loss: tf.Scalar, accuracy: tf.Scalar, gradSq: tf.Scalar[], before: tf.Tensor[]): tf.Tensor1D {
+  pack(loss: tf.Scalar, accuracy: tf.Scalar, gradSq: GradientSquares, before: tf.Tensor[]): tf.Tensor1D {
+    const head = tf.stack([loss, accuracy]);
+    if (fastNorms()) {
+      const norms = squaredNormsKernel(this.variables, this.variables.map((v, i) => [v, before[i]!] as [tf.Tensor, tf.Tensor]));
+      return tf.concat([head, gradSq, norms]) as tf.Tensor1D;
+    }
     const weightSq = this.variables.map((v) => sumSq(v));
     const updateSq = this.variables.map((v, i) => sumSq(tf.sub(v, before[i]!)));
-    return tf.stack([loss, accuracy, ...gradSq, ...weightSq, ...updateSq]) as tf.Tensor1D;
+    return tf.concat([head, gradSq, tf.stack([...weightSq, ...updateSq])]) as tf.Tensor1D;
   }
 
   /** On the host: the packed measurements, read back, as norms and ratios. */
@@ -106,7 +132,7 @@ export class StepStatistics {
  * Inside the step's tidy: the gradients scaled so that their global norm is at most `clipNorm`
  * (unchanged when it already is). `gradSq` are the squared norms from `gradientSquares`.
  */
-export function clipByGlobalNorm(grads: tf.NamedTensorMap, gradSq: tf.Scalar[], clipNorm: number): tf.NamedTensorMap {
-  const scale = tf.minimum(1, tf.div(clipNorm, tf.add(tf.sqrt(tf.addN(gradSq)), 1e-12)));
+export function clipByGlobalNorm(grads: tf.NamedTensorMap, gradSq: GradientSquares, clipNorm: number): tf.NamedTensorMap {
+  const scale = tf.minimum(1, tf.div(clipNorm, tf.add(tf.sqrt(tf.sum(gradSq)), 1e-12)));
   return Object.fromEntries(Object.entries(grads).map(([name, g]) => [name, tf.mul(g, scale)]));
 }
