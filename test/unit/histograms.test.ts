@@ -137,6 +137,12 @@ describe('HistogramSchedule', () => {
     expect(s.due(150, 3200)).toBe('live');
     expect(s.due(151, 3300)).toBeNull();
     expect(s.due(160, 3400, true)).toBe('end');
+    // Histograms that took 500 ms wait 20 × 500 ms after they were done before the next live ones.
+    const costly = new HistogramSchedule(0, 2000);
+    costly.due(0, 0);
+    costly.took(500, 500);
+    expect(costly.due(10, 5000)).toBeNull();
+    expect(costly.due(20, 10_500)).toBe('live');
     const none = new HistogramSchedule(0, 2000);
     none.due(0, 0);
     expect(none.due(100, 10)).toBeNull();

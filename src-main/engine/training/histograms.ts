@@ -12,6 +12,12 @@ import type { Network, VariableRole } from './network';
 
 /** How often the live histograms are taken while a run trains, whatever the snapshot interval. */
 export const LIVE_HISTOGRAM_MS = 2000;
+/**
+ * Live histograms cost a forward and backward pass over the probe batch (for the MNIST MLP on
+ * wasm, about two training steps): they wait at least this many times their last cost, so
+ * that they take at most 1/20 of the training time.
+ */
+export const LIVE_COST_RATIO = 20;
 
 /** What a binned tensor reads back: counts and integer tallies, then real-valued statistics. */
 interface Binned {
@@ -140,12 +146,13 @@ export async function measureHistograms(network: Network, probe: { x: tf.Tensor;
 /**
  * When a job takes its histograms: at the start (the initial weights, what later ones are
  * compared with), at each snapshot step, every LIVE_HISTOGRAM_MS of wall time in between (they
- * are a few kilobytes, so the screen stays live for models whose snapshots are megabytes),
- * and at the end.
+ * are a few kilobytes, so the screen stays live for models whose snapshots are megabytes; the
+ * wait grows with what they cost, see LIVE_COST_RATIO), and at the end.
  */
 export class HistogramSchedule {
   private lastAt = Number.NEGATIVE_INFINITY;
   private lastStep = -1;
+  private lastCost = 0;
 
   constructor(
     private readonly snapshotEvery: number,
@@ -155,11 +162,18 @@ export class HistogramSchedule {
   /** Why histograms are due after `step` steps, at wall time `now` (ms), or null when not. */
   due(step: number, now: number, ended = false): HistogramSet['reason'] | null {
     if (step === this.lastStep) return null;
-    const reason = ended ? 'end' : this.lastStep < 0 ? 'start' : this.snapshotEvery > 0 && step % this.snapshotEvery === 0 ? 'snapshot' : now - this.lastAt >= this.liveMs ? 'live' : null;
+    const wait = Math.max(this.liveMs, LIVE_COST_RATIO * this.lastCost);
+    const reason = ended ? 'end' : this.lastStep < 0 ? 'start' : this.snapshotEvery > 0 && step % this.snapshotEvery === 0 ? 'snapshot' : now - this.lastAt >= wait ? 'live' : null;
     if (reason !== null) {
       this.lastAt = now;
       this.lastStep = step;
     }
     return reason;
+  }
+
+  /** How long the histograms just taken took (ms), and when they were done: the live wait counts from then. */
+  took(ms: number, now: number): void {
+    this.lastCost = ms;
+    this.lastAt = now;
   }
 }

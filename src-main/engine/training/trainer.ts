@@ -443,7 +443,9 @@ export class Trainer {
   private async histograms(schedule: HistogramSchedule, ended = false): Promise<void> {
     const reason = this.probe && this.events.onHistograms ? schedule.due(this.step, performance.now(), ended) : null;
     if (reason === null || !this.probe) return;
+    const started = performance.now();
     const tensors = await measureHistograms(this.network, this.probe, (prediction, y) => computeLoss(this.spec.training.loss, prediction, y, this.target));
+    schedule.took(performance.now() - started, performance.now());
     this.events.onHistograms?.({ jobId: this.jobId, step: this.step, epoch: this.epoch, reason, tensors });
   }
 
