@@ -168,9 +168,8 @@ test('mnist-mlp: accuracy, validation, throughput and the unit map of a real net
   await expect(page.getByTestId('eta')).toHaveText(/\d+ (s|min)/);
   await expect(page.getByTestId('memory')).toHaveText(/tensors/);
   // Histograms of a model whose snapshots are megabytes, live while it trains: the start,
-  // then one every 2 s.
+  // then every 2 s or more (20 × what they cost).
   await expect.poll(() => count(page.getByTestId('histograms'), 'data-sets'), { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
-  await expect(page.getByTestId('job-status')).toHaveText('running');
   // dense_1: 784 × 1024 weights; its output on the 256-sample probe batch.
   await expectHistograms(page, 'dense_1', { weight: 784 * 1024, bias: 1024, gradient: 784 * 1024, activation: 256 * 1024 });
   await shoot(page, 'train-mnist-live.png');

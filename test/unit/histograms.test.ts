@@ -140,9 +140,11 @@ describe('HistogramSchedule', () => {
     // Histograms that took 500 ms wait 20 × 500 ms after they were done before the next live ones.
     const costly = new HistogramSchedule(0, 2000);
     costly.due(0, 0);
-    costly.took(500, 500);
-    expect(costly.due(10, 5000)).toBeNull();
-    expect(costly.due(20, 10_500)).toBe('live');
+    costly.took(5000, 5000); // the start's cost is warm-up, not counted
+    expect(costly.due(5, 7000)).toBe('live');
+    costly.took(500, 7500);
+    expect(costly.due(10, 12_000)).toBeNull();
+    expect(costly.due(20, 17_500)).toBe('live');
     const none = new HistogramSchedule(0, 2000);
     none.due(0, 0);
     expect(none.due(100, 10)).toBeNull();

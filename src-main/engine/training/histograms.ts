@@ -153,6 +153,7 @@ export class HistogramSchedule {
   private lastAt = Number.NEGATIVE_INFINITY;
   private lastStep = -1;
   private lastCost = 0;
+  private lastReason: HistogramSet['reason'] | null = null;
 
   constructor(
     private readonly snapshotEvery: number,
@@ -167,13 +168,15 @@ export class HistogramSchedule {
     if (reason !== null) {
       this.lastAt = now;
       this.lastStep = step;
+      this.lastReason = reason;
     }
     return reason;
   }
 
   /** How long the histograms just taken took (ms), and when they were done: the live wait counts from then. */
   took(ms: number, now: number): void {
-    this.lastCost = ms;
+    // The first set compiles kernels and fills caches: its cost says nothing of the next ones.
+    if (this.lastReason !== 'start') this.lastCost = ms;
     this.lastAt = now;
   }
 }
