@@ -10,6 +10,10 @@ import { startServeProcess, type ServeProcess } from '../support/serveProcess';
 
 let serve: ServeProcess;
 
+// Each test trains for real on wasm: on a 2-core machine shared with other jobs, relu-abs's 1500
+// steps took 35 s and the MNIST epoch 30-60 s of a test's 1.5-2.2 min; the default 2 min is too tight.
+test.describe.configure({ timeout: 240_000 });
+
 test.beforeAll(async () => {
   serve = await startServeProcess();
 });
