@@ -12,12 +12,14 @@ import { BackendName, JobId } from './common';
 import { EpochSummary, JobInfo, NonFiniteReport, ProbeResult, RunFinal, RunSummary, Snapshot, SpecCheck, StepPoint } from './training';
 import { DatasetProgress, DatasetSource, LoadedDataset, SamplePreview, UploadBegin, UploadChunk, UploadFinish } from './datasets';
 import { Normalization as NormalizationSchema } from './spec';
+import { HistogramSet, MemoryReadout } from './monitoring';
 
 export * from './spec';
 export * from './specShapes';
 export * from './datasets';
 export * from './common';
 export * from './training';
+export * from './monitoring';
 export * from './findings';
 export * from './specPaths';
 export * from './random';
@@ -124,17 +126,21 @@ export type EngineState = z.infer<typeof EngineState>;
 /** Events: channel → payload schema. Sent by the engine (or its host) to every client. */
 export const events = {
   /**
-   * What happened since the last update: the steps, the epochs that ended, and the latest
-   * probe. The engine sends at most ~30 a second, whatever the step rate, so that no client
+   * What happened since the last update: the steps, the epochs that ended, and the probes. The engine sends at most ~30 a second, whatever the step rate, so that no client
    * falls behind it and it never waits for one.
    */
   'train.update': z.object({
     jobId: JobId,
     points: z.array(StepPoint).max(1_000_000),
     epochs: z.array(EpochSummary).max(100_000),
-    probe: ProbeResult.nullable(),
+    /** Every probe taken since the last update, oldest first (only the latest keeps its surface). */
+    probes: z.array(ProbeResult).max(10_000),
+    /** The engine's memory as this update left; absent from engines older than the field. */
+    memory: MemoryReadout.optional(),
   }),
   'train.snapshot': Snapshot,
+  /** Per-layer histograms of weights, biases, gradients and activations: at the start, snapshot steps, every few seconds, the end. */
+  'train.histograms': HistogramSet,
   'train.nonFinite': NonFiniteReport,
   /** A diagnosis finding, raised (`new`) or grown (`update`: more units, a plateau that ended). */
   'train.finding': z.object({ jobId: JobId, finding: Finding, change: z.enum(['new', 'update']) }),

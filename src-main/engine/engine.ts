@@ -13,7 +13,8 @@ import { RunWriter } from './runs/runWriter';
 import { listRuns, markInterrupted } from './runs/runStore';
 import { exportRun, renameRun, tagRun } from './runs/runActions';
 import { loadPresets } from './presets';
-import { UpdateBatcher } from './progressBatcher';
+import { DEFAULT_FLUSH_INTERVAL_MS, UpdateBatcher } from './progressBatcher';
+import { readMemory } from './memoryReadout';
 import { Diagnosis, staticChecks } from './diagnosis/diagnosis';
 import type { Finding } from '@contract';
 import { engineMemory } from './memory';
@@ -136,7 +137,7 @@ export async function createEngine(options: EngineOptions, emit: Emit): Promise<
         writer?.appendMetrics([...update.points.map((p) => ({ type: 'step', ...p })), ...update.epochs.map((e) => ({ type: 'epoch', ...e }))]);
         emit('train.update', update);
         written();
-      });
+      }, DEFAULT_FLUSH_INTERVAL_MS, readMemory);
       let writer: RunWriter | null = null;
       // A write that fails (full or read-only disk) stops the run cleanly and says why.
       const written = (): void => {
@@ -169,6 +170,12 @@ export async function createEngine(options: EngineOptions, emit: Emit): Promise<
             lastSnapshot = snapshot;
             writer?.writeSnapshot(snapshot);
             emit('train.snapshot', snapshot);
+            written();
+          },
+          onHistograms: (set) => {
+            updates.flush();
+            writer?.appendHistograms(set);
+            emit('train.histograms', set);
             written();
           },
           onNonFinite: (report) => {

@@ -1,9 +1,11 @@
 /**
  * Coalesces a job's measurements into `train.update` events, at most once per `intervalMs`:
  * the engine never waits for a client, and a client never receives more than ~30 updates a
- * second, whatever the training rate. Steps and epochs are all kept; of the probes, the latest.
+ * second, whatever the training rate. Steps, epochs and probes are all kept (a dead-unit curve
+ * needs every probe); only the latest probe of a batch keeps its input-plane surface, the one
+ * thing the screen draws only the newest of.
  */
-import type { EpochSummary, EventOf, ProbeResult, StepPoint } from '@contract';
+import type { MemoryReadout, EpochSummary, EventOf, ProbeResult, StepPoint } from '@contract';
 
 /** 30 updates a second: as often as a screen can usefully redraw a chart. */
 export const DEFAULT_FLUSH_INTERVAL_MS = 33;
@@ -11,7 +13,7 @@ export const DEFAULT_FLUSH_INTERVAL_MS = 33;
 export class UpdateBatcher {
   private points: StepPoint[] = [];
   private epochs: EpochSummary[] = [];
-  private probe: ProbeResult | null = null;
+  private probes: ProbeResult[] = [];
   private timer: ReturnType<typeof setTimeout> | null = null;
   private lastFlush = 0;
 
@@ -19,6 +21,8 @@ export class UpdateBatcher {
     private readonly jobId: string,
     private readonly send: (update: EventOf<'train.update'>) => void,
     private readonly intervalMs = DEFAULT_FLUSH_INTERVAL_MS,
+    /** Read at each flush, so that every update says what the engine holds then. */
+    private readonly memory: (() => MemoryReadout) | null = null,
   ) {}
 
   step(point: StepPoint): void {
@@ -35,7 +39,10 @@ export class UpdateBatcher {
   }
 
   probed(probe: ProbeResult): void {
-    this.probe = probe;
+    const previous = this.probes.at(-1);
+    // Surfaces are 4·size²·(outputs + units) bytes each and only the newest is drawn.
+    if (previous?.surface) this.probes[this.probes.length - 1] = { ...previous, surface: null };
+    this.probes.push(probe);
     this.schedule();
   }
 
@@ -49,12 +56,13 @@ export class UpdateBatcher {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    if (this.points.length === 0 && this.epochs.length === 0 && this.probe === null) return;
+    if (this.points.length === 0 && this.epochs.length === 0 && this.probes.length === 0) return;
     this.lastFlush = performance.now();
-    const update = { jobId: this.jobId, points: this.points, epochs: this.epochs, probe: this.probe };
+    const update: EventOf<'train.update'> = { jobId: this.jobId, points: this.points, epochs: this.epochs, probes: this.probes };
+    if (this.memory) update.memory = this.memory();
     this.points = [];
     this.epochs = [];
-    this.probe = null;
+    this.probes = [];
     this.send(update);
   }
 }

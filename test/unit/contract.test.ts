@@ -75,13 +75,22 @@ describe('contract', () => {
   it('validates responses and events on arrival', () => {
     expect(thrown(() => parseResponse('engine.info', { backend: 'wasm' })).code).toBe('invalid-response');
     const point = { step: 0, epoch: 0, loss: null, accuracy: null, gradNorm: 1, layerGradNorms: [1], layerWeightNorms: [2], layerUpdateRatios: [null], time: 1 };
-    const update = { jobId: 'j', points: [point], epochs: [], probe: null };
+    const update = { jobId: 'j', points: [point], epochs: [], probes: [] };
     expect(thrown(() => parseEvent('train.update', { ...update, points: [{ ...point, step: -1 }] })).code).toBe('invalid-payload');
-    expect(thrown(() => parseEvent('train.update', { ...update, probe: undefined })).code).toBe('invalid-payload');
+    expect(thrown(() => parseEvent('train.update', { ...update, probes: undefined })).code).toBe('invalid-payload');
+    expect(thrown(() => parseEvent('train.update', { ...update, memory: { numTensors: -1, numBytes: 0, rss: 0 } })).code).toBe('invalid-payload');
+    expect(parseEvent('train.update', { ...update, memory: { numTensors: 12, numBytes: 4096, rss: 1e8 } }).memory).toEqual({ numTensors: 12, numBytes: 4096, rss: 1e8 });
     expect(parseEvent('train.update', update)).toMatchObject({ points: [{ loss: null }] });
     const probeLayer = { index: 0, name: 'dense_1', activation: 'relu', units: 2, active: new Float32Array(2), saturated: new Float32Array(2), mean: new Float32Array(2), std: new Float32Array(2), nonFinite: 0 };
-    expect(parseEvent('train.update', { ...update, probe: { step: 1, epoch: 0, layers: [probeLayer], surface: null } }).probe!.layers[0]!.active).toBeInstanceOf(Float32Array);
-    expect(thrown(() => parseEvent('train.update', { ...update, probe: { step: 1, epoch: 0, layers: [{ ...probeLayer, active: [0, 1] }], surface: null } })).code).toBe('invalid-payload');
+    expect(parseEvent('train.update', { ...update, probes: [{ step: 1, epoch: 0, layers: [probeLayer], surface: null }] }).probes[0]!.layers[0]!.active).toBeInstanceOf(Float32Array);
+    expect(thrown(() => parseEvent('train.update', { ...update, probes: [{ step: 1, epoch: 0, layers: [{ ...probeLayer, active: [0, 1] }], surface: null }] })).code).toBe('invalid-payload');
+    const hist = { layer: 'dense_1', kind: 'gradient', role: 'kernel', shape: [2, 3], min: -1, max: 1, counts: [2, 4], total: 6, nonFinite: 0, zeros: 0, mean: 0, std: 0.5 };
+    const set = { jobId: 'j', step: 3, epoch: 0, reason: 'snapshot', tensors: [hist] };
+    expect(parseEvent('train.histograms', set).tensors[0]!.counts).toEqual([2, 4]);
+    // Counts that do not add up to the total, an empty range, an unknown kind: refused, naming the field.
+    expect(thrown(() => parseEvent('train.histograms', { ...set, tensors: [{ ...hist, total: 7 }] })).message).toContain('counts');
+    expect(thrown(() => parseEvent('train.histograms', { ...set, tensors: [{ ...hist, max: -1 }] })).message).toContain('max');
+    expect(thrown(() => parseEvent('train.histograms', { ...set, tensors: [{ ...hist, kind: 'momentum' }] })).code).toBe('invalid-payload');
   });
 
   it('turns anything thrown into a shape that crosses a boundary', () => {

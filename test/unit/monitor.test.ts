@@ -9,7 +9,7 @@ import { stableXRange, stableYRange, yExtent } from '../../src-renderer/src/feat
 import { histogram } from '../../src-renderer/src/features/monitor/histogram';
 import { layerFractions, stateCounts, unitState } from '../../src-renderer/src/features/monitor/unitState';
 import { hingeSegment, outputField } from '../../src-renderer/src/features/monitor/surface';
-import { RunData, snapshotBytes } from '../../src-renderer/src/features/monitor/runData';
+import { RunData } from '../../src-renderer/src/features/monitor/runData';
 import { metricModel } from '../../src-renderer/src/features/monitor/chartModels';
 
 function column(values: number[]): Column {
@@ -222,11 +222,6 @@ function point(step: number, loss: number | null): StepPoint {
 }
 
 describe('RunData', () => {
-  it('estimates a snapshot: parameters and the probe batch through every layer, as float32', () => {
-    // 13 parameters, 100 probe samples (all of the training split) × (3 + 1) outputs.
-    expect(snapshotBytes(job, 256)).toBe(4 * (13 + 100 * 4));
-  });
-
   it('keeps steps, per-layer series, dead fractions and speed', () => {
     const run = new RunData('run-1', 0, 1, '#fff', 'run');
     run.setJob(job);
@@ -234,12 +229,20 @@ describe('RunData', () => {
       jobId: 'job-1',
       points: Array.from({ length: 20 }, (_, i) => point(i, 1 / (i + 1))),
       epochs: [],
-      probe: { step: 20, epoch: 1, layers: [{ ...layer('relu', [0, 0.5, 1]), name: 'dense_1' }, { ...layer('linear', [1]), name: 'dense_2', index: 1 }], surface: null },
+      probes: [
+        { step: 10, epoch: 1, layers: [{ ...layer('relu', [0, 0, 1]), name: 'dense_1' }], surface: null },
+        { step: 20, epoch: 1, layers: [{ ...layer('relu', [0, 0.5, 1]), name: 'dense_1' }, { ...layer('linear', [1]), name: 'dense_2', index: 1 }], surface: null },
+      ],
+      memory: { numTensors: 40, numBytes: 1e6, rss: 2e8 },
     });
     expect(run.count).toBe(20);
     expect(run.layerRatio[1]!.at(5)).toBeCloseTo(2e-3);
     expect(run.tracks.map((t) => `${t.layer} ${t.kind}`)).toEqual(['dense_1 dead']);
-    expect(run.tracks[0]!.series.at(0)).toBeCloseTo(1 / 3);
+    // Both probes of the update, in order: a point per probe on the dead-unit curve.
+    expect(run.probeSteps.length).toBe(2);
+    expect(run.tracks[0]!.series.at(0)).toBeCloseTo(2 / 3);
+    expect(run.tracks[0]!.series.at(1)).toBeCloseTo(1 / 3);
+    expect(run.memory?.numTensors).toBe(40);
     const rate = run.rate()!;
     expect(rate.stepMs).toBeCloseTo(5);
     expect(rate.samplesPerSecond).toBeCloseTo(2000);
@@ -248,7 +251,7 @@ describe('RunData', () => {
   it('re-smooths the curve when the weight changes', () => {
     const run = new RunData('run-1', 0, 1, '#fff', 'run');
     run.setJob(job);
-    run.append({ jobId: 'job-1', points: [point(0, 1), point(1, 3)], epochs: [], probe: null });
+    run.append({ jobId: 'job-1', points: [point(0, 1), point(1, 3)], epochs: [], probes: [] });
     run.setSmoothing(0);
     expect(run.lossSmooth.at(1)).toBe(3);
   });
@@ -261,7 +264,7 @@ describe('RunData', () => {
         jobId: 'job-1',
         points: Array.from({ length: 30 }, (_, s) => point(s, 1 / (s + 1))),
         epochs: [{ epoch: 0, step: 10, loss: 0.5, accuracy: null, valLoss: 0.6, valAccuracy: null, time: 50 }],
-        probe: null,
+        probes: [],
       });
       return run;
     });

@@ -1,11 +1,11 @@
 /**
  * Writes a run as it trains, readable without the app: run.json (rewritten atomically on
- * every status change), metrics.jsonl and findings.jsonl (appended, in order), snapshots as
+ * every status change), metrics.jsonl, findings.jsonl and histograms.jsonl (appended, in order), snapshots as
  * safetensors (written to a temporary name, then renamed: whole or absent).
  */
 import { mkdirSync, renameSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { JobInfo, JobStatus, RunFinal, Snapshot, Spec } from '@contract';
+import type { HistogramSet, JobInfo, JobStatus, RunFinal, Snapshot, Spec } from '@contract';
 import { encodeSafetensors } from './safetensors';
 import { exportFinalModel, type ModelOutcome } from './modelExport';
 
@@ -78,6 +78,7 @@ export class RunWriter {
     this.writeRecord();
     writeFileSync(join(dir, 'metrics.jsonl'), '');
     writeFileSync(join(dir, 'findings.jsonl'), '');
+    writeFileSync(join(dir, 'histograms.jsonl'), '');
   }
 
   /** The first write error, if any: a full or read-only disk stops training, never silently. */
@@ -111,6 +112,11 @@ export class RunWriter {
 
   appendFinding(finding: unknown): void {
     this.guard('appending to findings.jsonl', () => appendFileSync(join(this.dir, 'findings.jsonl'), `${JSON.stringify(finding)}\n`));
+  }
+
+  /** One line per set of per-layer histograms (a few kB): how the distributions moved, without the snapshots. */
+  appendHistograms(set: HistogramSet): void {
+    this.guard('appending to histograms.jsonl', () => appendFileSync(join(this.dir, 'histograms.jsonl'), `${JSON.stringify(set)}\n`));
   }
 
   writeSnapshot(snapshot: Snapshot): void {

@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import type {
   BackendName,
   EpochSummary,
+  HistogramSet,
   JobInfo,
   JobStatus,
   NonFiniteReport,
@@ -24,6 +25,7 @@ import type {
 import { inferShapes, type ShapeReport } from '@contract/specShapes';
 import { Network, type NetLayer } from './network';
 import { InputPlane } from './inputPlane';
+import { HistogramSchedule, measureHistograms } from './histograms';
 import { computeAccuracy, computeLoss, type TargetInfo } from './losses';
 import { createOptimizer } from './optimizers';
 import { localiseNonFinite } from './nonFiniteLocation';
@@ -38,6 +40,8 @@ export interface TrainerEvents {
   onEpoch(summary: EpochSummary): void;
   onProbe(step: number, epoch: number, layers: ProbeLayer[], surface: Surface | null): void;
   onSnapshot(snapshot: Snapshot): void;
+  /** Per-layer histograms, when HistogramSchedule says (optional: tests and benches may ignore them). */
+  onHistograms?(set: HistogramSet): void;
   onNonFinite(report: NonFiniteReport): void;
   onStatus(status: JobStatus, final?: RunFinal, error?: string): void;
 }
@@ -68,7 +72,7 @@ export class Trainer {
   private resumeWaiter: (() => void) | null = null;
   private step = 0;
   private epoch = 0;
-  private probe: { x: tf.Tensor; count: number } | null = null;
+  private probe: { x: tf.Tensor; y: tf.Tensor; count: number } | null = null;
   private readonly gradHistory: (number | null)[] = [];
   private readonly lossHistory: (number | null)[] = [];
   private lastEpoch: EpochSummary | null = null;
@@ -184,6 +188,8 @@ export class Trainer {
     this.events.onStart?.(this.info);
     try {
       this.probe = this.makeProbe();
+      const histograms = new HistogramSchedule(monitor.snapshotEvery);
+      if (!this.bare) await this.histograms(histograms);
       outer: for (this.epoch = 0; this.epoch < training.epochs; this.epoch++) {
         if (training.shuffle) shuffleInPlace(order, random);
         let epochLoss = 0;
@@ -207,6 +213,7 @@ export class Trainer {
           }
           if (!this.bare && this.step % monitor.probeEvery === 0) await this.runProbe();
           if (!this.bare && monitor.snapshotEvery > 0 && this.step % monitor.snapshotEvery === 0) this.events.onSnapshot(await this.snapshot());
+          if (!this.bare) await this.histograms(histograms);
           // Let requests (pause, stop, info) in between steps.
           await new Promise<void>((resolve) => setImmediate(resolve));
         }
@@ -239,6 +246,7 @@ export class Trainer {
       // The end state is always probed, whatever probeEvery.
       if (!this.bare && this.step % monitor.probeEvery !== 0) await this.runProbe();
       this.events.onSnapshot(await this.snapshot());
+      if (!this.bare) await this.histograms(histograms, true);
       this.setStatus(this.stopRequested || stoppedOnNonFinite ? 'stopped' : 'done', final);
     } catch (error) {
       if (process.env['TB_DEBUG']) console.error(error);
@@ -361,12 +369,21 @@ export class Trainer {
   }
 
   /** The fixed probe batch: the first `probeSize` samples of a seeded permutation of the training split. */
-  private makeProbe(): { x: tf.Tensor; count: number } {
+  private makeProbe(): { x: tf.Tensor; y: tf.Tensor; count: number } {
     const count = Math.min(this.spec.monitor.probeSize, this.split.train.count);
     const order = shuffleInPlace(Int32Array.from({ length: this.split.train.count }, (_, i) => i), mulberry32(this.spec.training.seed ^ 0x9e37));
     const { x, y } = this.batch(this.split.train, order.subarray(0, count));
-    y.dispose();
-    return { x, count };
+    return { x, y, count };
+  }
+
+  /** Every layer's histograms, when the schedule says they are due (see histograms.ts). */
+  private async histograms(schedule: HistogramSchedule, ended = false): Promise<void> {
+    const reason = this.probe && this.events.onHistograms ? schedule.due(this.step, performance.now(), ended) : null;
+    if (reason === null || !this.probe) return;
+    const started = performance.now();
+    const tensors = await measureHistograms(this.network, this.probe, (prediction, y) => computeLoss(this.spec.training.loss, prediction, y, this.target));
+    schedule.took(performance.now() - started, performance.now());
+    this.events.onHistograms?.({ jobId: this.jobId, step: this.step, epoch: this.epoch, reason, tensors });
   }
 
   /** Per-unit statistics of every layer's output on the probe batch, reduced on the backend. */
@@ -430,6 +447,7 @@ export class Trainer {
 
   private dispose(): void {
     this.probe?.x.dispose();
+    this.probe?.y.dispose();
     this.probe = null;
     this.plane?.dispose();
     this.optimizer.dispose();

@@ -1,28 +1,15 @@
 import { defineStore } from 'pinia';
 import { computed, markRaw, ref, shallowRef } from 'vue';
-import type { EventOf, JobInfo, NonFiniteReport, ProbeResult, RunFinal, Snapshot, Spec } from '@contract';
+import type { EventOf, HistogramSet, JobInfo, NonFiniteReport, ProbeResult, RunFinal, Spec } from '@contract';
 import { useBridge } from '../bridge';
 import { MAX_REPEAT, useSpecStore } from './useSpecStore';
-import { RunData, snapshotBytes, type RunStatus } from '../features/monitor/runData';
+import { RunData, type RunStatus } from '../features/monitor/runData';
 import { runColour } from '../features/monitor/colours';
 import { benchMode, clock, pointsArrived } from '../features/monitor/latencyRecorder';
 import { installBenchHooks } from '../features/monitor/benchHooks';
 import type { XAxis } from '../features/monitor/chartModels';
 
-/** Requested snapshots (for live histograms) come at most this often. */
-const SNAPSHOT_INTERVAL_MS = 2000;
-/**
- * Live histograms ask the engine for snapshots only when one is this small. The engine's pipe
- * writes a big message a buffer's worth per event-loop turn, between training steps, and
- * every train.update waits behind it: a 12 MB snapshot of the MNIST MLP holds the curves
- * for ~6 s. Bigger models get their histograms from the spec's snapshot interval, the end of
- * the run, or the panel's refresh button.
- */
-export const LIVE_SNAPSHOT_MAX_BYTES = 1_000_000;
-/** A requested snapshot that took longer than this stops the live refresh for its run. */
-const LIVE_SNAPSHOT_MAX_MS = 250;
-
-type TrainEvent = 'train.update' | 'train.snapshot' | 'train.nonFinite' | 'train.status';
+type TrainEvent = 'train.update' | 'train.histograms' | 'train.nonFinite' | 'train.status';
 
 /**
  * The training the Train screen drives: one start runs N seeds one after another (the setup's
@@ -92,11 +79,12 @@ export const useTrainingStore = defineStore('training', () => {
         const update = payload as EventOf<'train.update'>;
         if (benchMode) pointsArrived(run, update.points.map((p) => p.time));
         run.append(update);
-        if (update.probe && run === current.value) probe.value = update.probe;
+        const latest = update.probes.at(-1);
+        if (latest && run === current.value) probe.value = latest;
         break;
       }
-      case 'train.snapshot':
-        receivedSnapshot(run, payload as Snapshot);
+      case 'train.histograms':
+        run.addHistograms(payload as HistogramSet);
         break;
       case 'train.nonFinite':
         run.nonFinite = payload as NonFiniteReport;
@@ -129,7 +117,7 @@ export const useTrainingStore = defineStore('training', () => {
     } else if (current.value && current.value.status === 'starting') pending.push({ channel, payload, at });
   }
 
-  for (const channel of ['train.update', 'train.snapshot', 'train.nonFinite', 'train.status'] as const) {
+  for (const channel of ['train.update', 'train.histograms', 'train.nonFinite', 'train.status'] as const) {
     bridge.on(channel, (payload) => onEvent(channel, payload));
   }
   bridge.on('engine.status', (event) => {
@@ -184,8 +172,6 @@ export const useTrainingStore = defineStore('training', () => {
       const info = await bridge.request('train.start', { spec: { ...spec, training: { ...spec.training, seed: run.seed } } });
       run.respondedAt = clock();
       run.setJob(info);
-      run.snapshotBytes = snapshotBytes(info, spec.monitor.probeSize);
-      run.liveSnapshots = run.snapshotBytes <= LIVE_SNAPSHOT_MAX_BYTES;
       job.value = info;
       // Stop was pressed between two seeds, after this one was asked for.
       if (stopRequested) void bridge.request('train.stop', { jobId: info.jobId }).catch(() => undefined);
@@ -198,8 +184,6 @@ export const useTrainingStore = defineStore('training', () => {
         if (event.channel === 'train.status' && run.startSeenAt === 0) run.startSeenAt = event.at;
         apply(run, event.channel, event.payload);
       }
-      // The first histogram shows the initial weights: ask at once, then every few seconds.
-      lastSnapshotAt = 0;
       bump();
     } catch (e) {
       run.status = 'failed';
@@ -243,50 +227,10 @@ export const useTrainingStore = defineStore('training', () => {
       // Status comes from train.status events only: a stop's response can arrive after the
       // event that says the job stopped, and must not overwrite it.
       await bridge.request(action, { jobId: jobId.value });
-      // Paused, nothing streams: a snapshot of any size holds nothing up.
-      if (action === 'train.pause') void requestSnapshot();
     } catch (e) {
       error.value = e instanceof Error ? e.message : String(e);
     }
   }
-
-  // ---- Snapshots for the live histograms -------------------------------------------------------
-
-  let lastSnapshotAt = 0;
-  let snapshotInFlight = false;
-
-  function receivedSnapshot(run: RunData, snapshot: Snapshot): void {
-    run.addSnapshot(snapshot);
-    lastSnapshotAt = clock();
-  }
-
-  /** Asks the engine for the current run's weights and activations now (the histograms' refresh). */
-  async function requestSnapshot(): Promise<void> {
-    const run = current.value;
-    const id = run?.jobId;
-    if (!run || !id || snapshotInFlight) return;
-    snapshotInFlight = true;
-    try {
-      const t0 = clock();
-      const snapshot = await bridge.request('train.snapshot', { jobId: id });
-      if (clock() - t0 > LIVE_SNAPSHOT_MAX_MS) run.liveSnapshots = false;
-      if (run.jobId === snapshot.jobId) {
-        receivedSnapshot(run, snapshot);
-        run.revision++;
-        bump();
-      }
-    } catch {
-      // The job ended between the tick and the request: its final snapshot comes as an event.
-    } finally {
-      snapshotInFlight = false;
-    }
-  }
-
-  setInterval(() => {
-    const run = current.value;
-    if (!run || run.status !== 'running' || !run.jobId || !run.liveSnapshots) return;
-    if (clock() - lastSnapshotAt >= SNAPSHOT_INTERVAL_MS) void requestSnapshot();
-  }, 250);
 
   // ---- Display settings ------------------------------------------------------------------------
 
@@ -330,7 +274,6 @@ export const useTrainingStore = defineStore('training', () => {
     seedsTotal,
     start,
     setSmoothing,
-    requestSnapshot,
     pause: () => control('train.pause'),
     resume: () => control('train.resume'),
     stop: () => control('train.stop'),

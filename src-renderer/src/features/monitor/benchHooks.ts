@@ -62,7 +62,7 @@ function pointAt(step: number, seed: number, noise: () => number, into: StepPoin
   return into;
 }
 
-function syntheticProbe(step: number, noise: () => number): EventOf<'train.update'>['probe'] {
+function syntheticProbe(step: number, noise: () => number): EventOf<'train.update'>['probes'][number] {
   const layers: ProbeLayer[] = UNITS.map((units, index) => {
     const active = new Float32Array(units);
     const saturated = new Float32Array(units);
@@ -136,8 +136,8 @@ export function installBenchHooks(target: BenchTarget): void {
           const points: StepPoint[] = [];
           for (let k = 0; k < options.perUpdate && step < options.points; k++, step++) points.push(pointAt(step, index, noise, emptyPoint()));
           updates++;
-          const probe = updates % options.probeEvery === 0 ? syntheticProbe(step, noise) : null;
-          run.append({ jobId: run.id, points, epochs: [], probe });
+          const probes = updates % options.probeEvery === 0 ? [syntheticProbe(step, noise)] : [];
+          run.append({ jobId: run.id, points, epochs: [], probes });
           target.bump();
         }, 1000 / options.rate);
       });

@@ -1,12 +1,27 @@
 /**
  * One run's measurements as the monitor keeps them: columns that grow in place (never an
  * object per step), the probes' per-layer fractions as series, a thinned history of per-unit
- * probe statistics, and a histogram per tensor of each snapshot. Plain TypeScript, kept out of
+ * probe statistics, and the engine's per-layer histograms as they arrive. Plain TypeScript, kept out of
  * Vue's reactivity (the store marks it raw and bumps a revision counter instead).
  */
-import type { EpochSummary, EventOf, JobInfo, JobStatus, NonFiniteReport, ProbeLayer, ProbeResult, RunFinal, Snapshot, StepPoint, Surface } from '@contract';
+import type {
+  MemoryReadout,
+  EpochSummary,
+  EventOf,
+  HistogramKind,
+  HistogramSet,
+  JobInfo,
+  JobStatus,
+  NonFiniteReport,
+  ProbeLayer,
+  ProbeResult,
+  RunFinal,
+  StepPoint,
+  Surface,
+  TensorHistogram as WireHistogram,
+} from '@contract';
 import { Column, Series, Smoother } from './series';
-import { histogram, type Histogram } from './histogram';
+import type { Histogram } from './histogram';
 import { layerFractions } from './unitState';
 
 export type RunStatus = JobStatus | 'queued' | 'starting';
@@ -26,16 +41,24 @@ export interface ProbeTrack {
 }
 
 export interface TensorHistogram {
+  kind: HistogramKind;
   role: string;
   shape: number[];
   hist: Histogram;
 }
 
-export interface SnapshotRecord {
+/** One train.histograms event, kept for the time slider. */
+export interface HistogramRecord {
   step: number;
   epoch: number;
-  /** Per layer name: its weights (kernel, bias, …) and its output on the probe batch. */
-  layers: Map<string, { weights: TensorHistogram[]; activation: TensorHistogram | null }>;
+  reason: HistogramSet['reason'];
+  /** Per layer name: its histograms (weights, biases, their gradients, its output on the probe batch). */
+  layers: Map<string, TensorHistogram[]>;
+}
+
+/** The contract's histogram as the canvas draws it. */
+export function toHistogram(h: WireHistogram): Histogram {
+  return { min: h.min, max: h.max, counts: Uint32Array.from(h.counts), total: h.total, nonFinite: h.nonFinite, zeros: h.zeros, mean: h.mean ?? Number.NaN, std: h.std ?? Number.NaN };
 }
 
 /** Layer types whose outputs are units worth a cell in the unit map. */
@@ -43,17 +66,7 @@ const UNIT_LAYER_TYPES = new Set(['dense', 'conv2d', 'activation', 'batchNormali
 
 /** Bounds on the kept history: enough for a slider, bounded for a week-long run. */
 const MAX_PROBE_RECORDS = 600;
-const MAX_SNAPSHOTS = 240;
-
-/**
- * Bytes of one snapshot: every parameter, and every layer's output on the probe batch, as
- * float32 (layer output shapes are per sample).
- */
-export function snapshotBytes(job: JobInfo, probeSize: number): number {
-  const probe = Math.min(probeSize, job.trainCount);
-  const outputs = job.layers.reduce((sum, l) => sum + l.outputShape.reduce((a, b) => a * Math.max(1, b), 1), 0);
-  return 4 * (job.totalParams + probe * outputs);
-}
+const MAX_HISTOGRAM_SETS = 240;
 
 /** Removes every second element of the older half: the history stays even, just coarser. */
 function thin<T>(list: T[]): void {
@@ -78,9 +91,8 @@ export class RunData {
    * engine's clock (StepPoint.time) on the page's: late only by the event's one-way trip.
    */
   startSeenAt = 0;
-  /** Estimated bytes of one snapshot, and whether the page refreshes them while training. */
-  snapshotBytes = 0;
-  liveSnapshots = true;
+  /** The engine's memory at the latest update that said (engines before the field do not). */
+  memory: MemoryReadout | null = null;
 
   readonly steps = new Column(1024);
   /** Engine time of each step's end, ms since the job started. */
@@ -100,7 +112,7 @@ export class RunData {
   readonly probes: ProbeRecord[] = [];
   latestProbe: ProbeResult | null = null;
   surface: Surface | null = null;
-  readonly snapshots: SnapshotRecord[] = [];
+  readonly histograms: HistogramRecord[] = [];
 
   /** Bumped on every change: components redraw when it moves. */
   revision = 0;
@@ -168,7 +180,8 @@ export class RunData {
   append(update: EventOf<'train.update'>): void {
     for (const point of update.points) this.addPoint(point);
     for (const summary of update.epochs) this.epochs.push(summary);
-    if (update.probe) this.addProbe(update.probe);
+    for (const probe of update.probes) this.addProbe(probe);
+    if (update.memory) this.memory = update.memory;
     this.revision++;
   }
 
@@ -197,28 +210,22 @@ export class RunData {
     return found.series;
   }
 
-  /** Bins a snapshot's tensors; the tensors themselves are not kept. */
-  addSnapshot(snapshot: Snapshot): void {
+  /** Keeps a set of the engine's histograms, layers the monitor shows only. */
+  addHistograms(set: HistogramSet): void {
     const shown = this.unitLayers();
     const weighted = new Set(this.job?.parameterLayers ?? []);
-    const layers: SnapshotRecord['layers'] = new Map();
-    for (const tensor of snapshot.tensors) {
-      const isActivation = tensor.role === 'activation';
-      if (isActivation && !shown.has(tensor.layer) && !weighted.has(tensor.layer)) continue;
-      let entry = layers.get(tensor.layer);
-      if (!entry) {
-        entry = { weights: [], activation: null };
-        layers.set(tensor.layer, entry);
-      }
-      const binned: TensorHistogram = { role: tensor.role, shape: tensor.shape, hist: histogram(tensor.data) };
-      if (isActivation) entry.activation = binned;
-      else entry.weights.push(binned);
+    const layers: HistogramRecord['layers'] = new Map();
+    for (const t of set.tensors) {
+      if (!shown.has(t.layer) && !weighted.has(t.layer)) continue;
+      let list = layers.get(t.layer);
+      if (!list) layers.set(t.layer, (list = []));
+      list.push({ kind: t.kind, role: t.role, shape: t.shape, hist: toHistogram(t) });
     }
-    const record: SnapshotRecord = { step: snapshot.step, epoch: snapshot.epoch, layers };
-    const last = this.snapshots.at(-1);
-    if (last && last.step === record.step) this.snapshots[this.snapshots.length - 1] = record;
-    else this.snapshots.push(record);
-    if (this.snapshots.length > MAX_SNAPSHOTS) thin(this.snapshots);
+    const record: HistogramRecord = { step: set.step, epoch: set.epoch, reason: set.reason, layers };
+    const last = this.histograms.at(-1);
+    if (last && last.step === record.step) this.histograms[this.histograms.length - 1] = record;
+    else this.histograms.push(record);
+    if (this.histograms.length > MAX_HISTOGRAM_SETS) thin(this.histograms);
     this.revision++;
   }
 
