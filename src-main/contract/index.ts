@@ -12,7 +12,7 @@ import { BackendName, JobId } from './common';
 import { EpochSummary, JobInfo, NonFiniteReport, ProbeResult, RunFinal, RunSummary, Snapshot, SpecCheck, StepPoint } from './training';
 import { DatasetProgress, DatasetSource, LoadedDataset, SamplePreview, UploadBegin, UploadChunk, UploadFinish } from './datasets';
 import { Normalization as NormalizationSchema } from './spec';
-import { EngineMemory, HistogramSet } from './monitoring';
+import { MemoryReadout, HistogramSet } from './monitoring';
 
 export * from './spec';
 export * from './specShapes';
@@ -123,7 +123,7 @@ export const events = {
     /** Every probe taken since the last update, oldest first (only the latest keeps its surface). */
     probes: z.array(ProbeResult).max(10_000),
     /** The engine's memory as this update left; absent from engines older than the field. */
-    memory: EngineMemory.optional(),
+    memory: MemoryReadout.optional(),
   }),
   'train.snapshot': Snapshot,
   /** Per-layer histograms of weights, biases, gradients and activations: at the start, snapshot steps, every few seconds, the end. */

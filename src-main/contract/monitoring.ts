@@ -58,11 +58,11 @@ export const HistogramSet = z.object({
 });
 export type HistogramSet = z.infer<typeof HistogramSet>;
 
-/** The engine's memory when an update was sent: tfjs's tensors and bytes, the process's resident set. */
-export const EngineMemory = z.object({
+/** The engine's memory when an update was sent (tfjs tensors and bytes, resident set): the light readout each update carries, beside the fuller engine.memory reading. */
+export const MemoryReadout = z.object({
   numTensors: z.number().int().nonnegative(),
   numBytes: z.number().nonnegative(),
   /** Resident set size of the engine process, bytes. */
   rss: z.number().nonnegative(),
 });
-export type EngineMemory = z.infer<typeof EngineMemory>;
+export type MemoryReadout = z.infer<typeof MemoryReadout>;

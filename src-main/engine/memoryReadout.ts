@@ -4,9 +4,9 @@
  * wasm heap and dataset buffers included).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { EngineMemory } from '@contract';
+import type { MemoryReadout } from '@contract';
 
-export function readMemory(): EngineMemory {
+export function readMemory(): MemoryReadout {
   const { numTensors, numBytes } = tf.memory();
   return { numTensors, numBytes, rss: process.memoryUsage.rss() };
 }

@@ -5,7 +5,7 @@
  * needs every probe); only the latest probe of a batch keeps its input-plane surface, the one
  * thing the screen draws only the newest of.
  */
-import type { EngineMemory, EpochSummary, EventOf, ProbeResult, StepPoint } from '@contract';
+import type { MemoryReadout, EpochSummary, EventOf, ProbeResult, StepPoint } from '@contract';
 
 /** 30 updates a second: as often as a screen can usefully redraw a chart. */
 export const DEFAULT_FLUSH_INTERVAL_MS = 33;
@@ -22,7 +22,7 @@ export class UpdateBatcher {
     private readonly send: (update: EventOf<'train.update'>) => void,
     private readonly intervalMs = DEFAULT_FLUSH_INTERVAL_MS,
     /** Read at each flush, so that every update says what the engine holds then. */
-    private readonly memory: (() => EngineMemory) | null = null,
+    private readonly memory: (() => MemoryReadout) | null = null,
   ) {}
 
   step(point: StepPoint): void {

@@ -5,7 +5,7 @@
  * Vue's reactivity (the store marks it raw and bumps a revision counter instead).
  */
 import type {
-  EngineMemory,
+  MemoryReadout,
   EpochSummary,
   EventOf,
   HistogramKind,
@@ -92,7 +92,7 @@ export class RunData {
    */
   startSeenAt = 0;
   /** The engine's memory at the latest update that said (engines before the field do not). */
-  memory: EngineMemory | null = null;
+  memory: MemoryReadout | null = null;
 
   readonly steps = new Column(1024);
   /** Engine time of each step's end, ms since the job started. */
