@@ -58,7 +58,7 @@ export const HistogramSet = z.object({
 });
 export type HistogramSet = z.infer<typeof HistogramSet>;
 
-/** The engine's memory when an update was sent: tfjs's tensors and bytes, the process's resident set. */
+/** The engine's memory when an update was sent (tfjs tensors and bytes, resident set): the light readout each update carries, beside the fuller engine.memory reading. */
 export const MemoryReadout = z.object({
   numTensors: z.number().int().nonnegative(),
   numBytes: z.number().nonnegative(),
