@@ -21,6 +21,8 @@ export * from './training';
 export * from './findings';
 export * from './specPaths';
 export * from './random';
+export * from './inspect';
+import { inspectRequests } from './inspect';
 import { Finding } from './findings';
 export { encodeWire, decodeWire, WireError } from './wire';
 
@@ -103,6 +105,8 @@ export const requests = {
   'train.pause': { request: JobRef, response: z.object({ status: JobStatus }) },
   'train.resume': { request: JobRef, response: z.object({ status: JobStatus }) },
   'train.stop': { request: JobRef, response: z.object({ status: JobStatus }) },
+  /** Offline inspection of a saved run (contract/inspect.ts). */
+  ...inspectRequests,
 } as const;
 
 export const EngineState = z.enum(['starting', 'ready', 'crashed', 'restarting', 'stopped']);

@@ -15,6 +15,8 @@ import { loadPresets } from './presets';
 import { UpdateBatcher } from './progressBatcher';
 import { Diagnosis, staticChecks } from './diagnosis/diagnosis';
 import type { Finding } from '@contract';
+import { Inspector } from './inspect/inspector';
+import { inspectHandlers } from './inspect/handlers';
 
 export interface EngineOptions {
   backend?: BackendName;
@@ -51,6 +53,7 @@ export async function createEngine(options: EngineOptions, emit: Emit): Promise<
   const liveRunDirs = new Set<string>();
   let lastSnapshot: Snapshot | null = null;
   let nextJob = 1;
+  const inspector = new Inspector();
 
   const info = (): EngineInfo => ({
     tfjsVersion: tf.version.tfjs,
@@ -182,6 +185,8 @@ export async function createEngine(options: EngineOptions, emit: Emit): Promise<
         if (runsDir) {
           writer = new RunWriter(runsDir, spec, choice.backend, { tfjs: tf.version.tfjs, node: process.versions.node, trainbench: TRAINBENCH_VERSION });
           writer.setJob({ ...trainer.info, runDir: writer.dir });
+          const origin = options.datasets.origin(spec);
+          if (origin) writer.setDatasetOrigin(origin);
           liveRunDirs.add(writer.dir);
         }
       } catch (error) {
@@ -206,6 +211,7 @@ export async function createEngine(options: EngineOptions, emit: Emit): Promise<
       if (lastSnapshot && lastSnapshot.jobId === jobId) return lastSnapshot;
       throw new ContractError({ code: 'not-found', message: `job ${jobId} ended without a snapshot` });
     },
+    ...inspectHandlers(inspector),
   };
 
   return { handlers, info };

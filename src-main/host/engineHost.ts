@@ -6,6 +6,7 @@
  * (with a child_process spawner); imports neither Electron nor any transport to the UI.
  */
 import {
+  INSPECT_CHANNELS,
   ContractError,
   parseEvent,
   parseMessage,
@@ -113,7 +114,7 @@ export class EngineHost {
     }
     if (this.disposed) throw new ContractError({ code: 'engine-unavailable', message: 'the engine host is shut down' });
     await this.start();
-    if ((known === 'train.start' || known === 'runs.list') && this.options.runsDir) {
+    if ((known === 'train.start' || known === 'runs.list' || (INSPECT_CHANNELS as readonly string[]).includes(known)) && this.options.runsDir) {
       const withDir = parsed as { runsDir?: string };
       if (!withDir.runsDir) return this.forward(known, { ...withDir, runsDir: this.options.runsDir });
     }

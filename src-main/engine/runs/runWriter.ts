@@ -5,7 +5,7 @@
  */
 import { mkdirSync, renameSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { JobInfo, JobStatus, RunFinal, Snapshot, Spec } from '@contract';
+import type { DatasetOrigin, JobInfo, JobStatus, RunFinal, Snapshot, Spec } from '@contract';
 import { encodeSafetensors } from './safetensors';
 
 export interface RunRecord {
@@ -21,6 +21,8 @@ export interface RunRecord {
   job: JobInfo | null;
   final: RunFinal | null;
   error: string | null;
+  /** Where the data came from (a `loaded` dataset's source): what inspection reloads. Absent in older runs. */
+  datasetOrigin?: DatasetOrigin | null;
 }
 
 function writeAtomic(path: string, data: string | Uint8Array): void {
@@ -89,6 +91,12 @@ export class RunWriter {
 
   setJob(job: JobInfo): void {
     this.record.job = job;
+    this.guard('writing run.json', () => this.writeRecord());
+  }
+
+  /** Records where the run's data came from, for inspecting the run later. */
+  setDatasetOrigin(origin: DatasetOrigin | null): void {
+    this.record.datasetOrigin = origin;
     this.guard('writing run.json', () => this.writeRecord());
   }
 
