@@ -9,5 +9,6 @@ export const router = createRouter({
     { path: '/model', name: 'model', component: () => import('./features/model/ModelScreen.vue'), meta: { title: 'Model' } },
     { path: '/train', name: 'train', component: () => import('./features/train/TrainScreen.vue'), meta: { title: 'Train' } },
     { path: '/runs', name: 'runs', component: () => import('./features/runs/RunsScreen.vue'), meta: { title: 'Runs' } },
+    { path: '/inspect/:runId', name: 'inspect', component: () => import('./features/inspect/InspectScreen.vue'), meta: { title: 'Inspect' } },
   ],
 });
