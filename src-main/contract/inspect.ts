@@ -24,6 +24,8 @@ export const RunId = z
 
 const Step = z.number().int().nonnegative();
 const LayerName = z.string().min(1).max(64);
+/** Compute over this many samples of the training split (picked with a fixed seed) instead of all. */
+const Sample = z.number().int().min(1).max(10_000_000);
 
 /** Every inspect request names a run; the host fills in its runs folder when none is given. */
 const RunRef = { runId: RunId, runsDir: z.string().min(1).max(4096).optional() };
@@ -155,11 +157,11 @@ export const inspectRequests = {
   /** A saved run's snapshots, layers and dataset; refused with the path when its data cannot be found. */
   'inspect.open': { request: z.object(RunRef).strict(), response: InspectRun },
   /** A layer at a snapshot: weight histograms, weights as images, and per-unit activity over the data. */
-  'inspect.layer': { request: z.object({ ...RunRef, step: Step, layer: LayerName }).strict(), response: InspectLayerView },
+  'inspect.layer': { request: z.object({ ...RunRef, step: Step, layer: LayerName, sample: Sample.optional() }).strict(), response: InspectLayerView },
   /** One unit: its activations over the data (or `sample` of them), top/bottom inputs, its history. */
   'inspect.unit': {
     request: z
-      .object({ ...RunRef, step: Step, layer: LayerName, unit: z.number().int().nonnegative(), sample: z.number().int().min(1).max(10_000_000).optional(), k: z.number().int().min(1).max(INSPECT_MAX_TOP_K).optional() })
+      .object({ ...RunRef, step: Step, layer: LayerName, unit: z.number().int().nonnegative(), sample: Sample.optional(), k: z.number().int().min(1).max(INSPECT_MAX_TOP_K).optional() })
       .strict(),
     response: InspectUnitView,
   },

@@ -52,7 +52,7 @@ export async function overBatches(
     const batch = indices.subarray(start, Math.min(indices.length, start + batchSize));
     const result = tf.tidy(() => {
       const capture: tf.Tensor[] = [];
-      network.forward(inputBatch(data, batch), { training: false, capture });
+      network.forward(inputBatch(data, batch), { training: false, capture, until: layer });
       const output = capture[layer];
       if (!output) throw new RangeError(`the network has no layer ${layer}`);
       const units = output.shape[output.shape.length - 1] ?? 1;
@@ -99,7 +99,7 @@ export async function unitActivations(network: Network, data: TrainingData, laye
 /**
  * Per-unit statistics of a layer's output over the samples (× positions): the fraction > 0,
  * the fraction at an asymptote (the probe's 1 % rule for sigmoid, softmax and tanh), mean and
- * std. Non-finite outputs count as 0, as in the probe.
+ * std. Non-finite outputs make the mean and std non-finite: shown as they are.
  */
 export async function layerUnitStats(network: Network, data: TrainingData, layer: number, activation: string, indices: Int32Array): Promise<InspectUnitStats> {
   let sums: Float64Array | null = null;
@@ -113,14 +113,13 @@ export async function layerUnitStats(network: Network, data: TrainingData, layer
     (output) => {
       const u = output.shape[2];
       const flat = tf.reshape(output, [-1, u]);
-      const finite = tf.logicalNot(tf.logicalOr(tf.isNaN(flat), tf.isInf(flat)));
-      const safe = tf.where(finite, flat, tf.zerosLike(flat));
-      const active = tf.sum(tf.cast(tf.greater(safe, 0), 'float32'), 0);
+      // NaN and Inf are left in: a layer that overflowed shows a NaN mean, not a made-up one.
+      const active = tf.sum(tf.cast(tf.greater(flat, 0), 'float32'), 0);
       let saturated: tf.Tensor;
-      if (activation === 'sigmoid' || activation === 'softmax') saturated = tf.sum(tf.cast(tf.logicalOr(tf.less(safe, 0.01), tf.greater(safe, 0.99)), 'float32'), 0);
-      else if (activation === 'tanh') saturated = tf.sum(tf.cast(tf.greater(tf.abs(safe), 0.99), 'float32'), 0);
+      if (activation === 'sigmoid' || activation === 'softmax') saturated = tf.sum(tf.cast(tf.logicalOr(tf.less(flat, 0.01), tf.greater(flat, 0.99)), 'float32'), 0);
+      else if (activation === 'tanh') saturated = tf.sum(tf.cast(tf.greater(tf.abs(flat), 0.99), 'float32'), 0);
       else saturated = tf.zeros([u]);
-      return tf.stack([active, saturated, tf.sum(safe, 0), tf.sum(tf.square(safe), 0), tf.fill([u], flat.shape[0])]);
+      return tf.stack([active, saturated, tf.sum(flat, 0), tf.sum(tf.square(flat), 0), tf.fill([u], flat.shape[0])]);
     },
     (values) => {
       units = values.length / 5;

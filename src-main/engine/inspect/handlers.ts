@@ -11,7 +11,7 @@ function folder(runsDir: string | undefined, channel: InspectChannel): string {
 export function inspectHandlers(inspector: Inspector): Pick<Handlers, InspectChannel> {
   return {
     'inspect.open': ({ runsDir, runId }) => inspector.inspectOpen(folder(runsDir, 'inspect.open'), runId),
-    'inspect.layer': ({ runsDir, runId, step, layer }) => inspector.inspectLayer(folder(runsDir, 'inspect.layer'), runId, step, layer),
+    'inspect.layer': ({ runsDir, runId, step, layer, sample }) => inspector.inspectLayer(folder(runsDir, 'inspect.layer'), runId, step, layer, sample),
     'inspect.unit': ({ runsDir, runId, step, layer, unit, sample, k }) => inspector.inspectUnit(folder(runsDir, 'inspect.unit'), runId, step, layer, unit, sample, k),
     'inspect.surface': ({ runsDir, runId, step }) => inspector.inspectSurface(folder(runsDir, 'inspect.surface'), runId, step),
   };

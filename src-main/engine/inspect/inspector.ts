@@ -5,7 +5,7 @@
  */
 import { ContractError, RELU_FAMILY, INSPECT_MAX_TOP_K, type InspectLayerView, type InspectRun, type InspectSample, type InspectUnitStats, type InspectUnitView, type Surface } from '@contract';
 import { InputPlane } from '../training/inputPlane';
-import { readRunFolder, readSnapshot, type RunFolder } from './runFolder';
+import { readRunFolder, readSnapshot, snapshotEpoch, type RunFolder } from './runFolder';
 import { loadRunDataset, type RunDataset } from './runDataset';
 import { SnapshotNetwork } from './snapshotNetwork';
 import { layerUnitStats, sampleIndices, unitActivations } from './activations';
@@ -141,11 +141,7 @@ export class Inspector {
     const key = `${run.key}#${step}`;
     let epoch = this.epochs.get(key);
     if (epoch === undefined) {
-      try {
-        epoch = readSnapshot(run.folder, step).epoch;
-      } catch {
-        epoch = 0;
-      }
+      epoch = snapshotEpoch(run.folder, step);
       this.epochs.set(key, epoch);
     }
     return epoch;
@@ -157,7 +153,7 @@ export class Inspector {
     return image !== null && shape !== undefined && shape.inputShape.length === 1 && shape.inputShape[0] === image.reduce((a, b) => a * b, 1);
   }
 
-  async inspectLayer(runsDir: string, runId: string, step: number, name: string): Promise<InspectLayerView> {
+  async inspectLayer(runsDir: string, runId: string, step: number, name: string, sample?: number): Promise<InspectLayerView> {
     return this.withRun(runsDir, runId, async (run) => {
       const { type } = this.layerAt(run, name);
       const snapshot = readSnapshot(run.folder, step);
@@ -168,7 +164,7 @@ export class Inspector {
       });
       const kernel = snapshot.tensors.get(`${name}/kernel`);
       const images = kernel && (type === 'conv2d' || this.denseOnImage(run, layer.index)) ? weightImages(type, kernel.shape, kernel.data, this.imageShape(run)) : null;
-      const units = await this.stats(run, step, name, undefined);
+      const units = await this.stats(run, step, name, sample);
       return { step, layer: name, weights, images, units };
     });
   }

@@ -7,7 +7,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ContractError, DatasetOrigin, Spec } from '@contract';
 import type { RunRecord } from '../runs/runWriter';
-import { decodeSafetensors, type DecodedSafetensors } from '../runs/safetensors';
+import { readSnapshotMetadata, readSnapshotWeights, type SnapshotWeights } from './snapshotReader';
 
 export interface RunFolder {
   dir: string;
@@ -76,20 +76,34 @@ export function readRunFolder(runsDir: string, runId: string): RunFolder {
   return { dir, runId, record, spec: spec.data, origin, snapshots };
 }
 
-/** One snapshot's tensors, by `layer/role`; refused with the file when it is damaged. */
-export function readSnapshot(run: RunFolder, step: number): DecodedSafetensors & { epoch: number } {
+function snapshotPath(run: RunFolder, step: number): string {
   const entry = run.snapshots.find((s) => s.step === step);
   if (!entry) {
     const steps = run.snapshots.map((s) => s.step).join(', ') || 'none';
     throw new ContractError({ code: 'not-found', message: `run ${run.runId} has no snapshot at step ${step} (snapshots: ${steps})`, issues: [{ path: 'step', message: 'no such snapshot' }] });
   }
-  const path = join(run.dir, 'snapshots', entry.file);
-  let decoded: DecodedSafetensors;
+  return join(run.dir, 'snapshots', entry.file);
+}
+
+/** One snapshot's weights, by `layer/role` (its probe activations are not read); refused with the file when it is damaged. */
+export function readSnapshot(run: RunFolder, step: number): SnapshotWeights & { epoch: number } {
+  const path = snapshotPath(run, step);
+  let decoded: SnapshotWeights;
   try {
-    decoded = decodeSafetensors(new Uint8Array(readFileSync(path)), path);
+    decoded = readSnapshotWeights(path);
   } catch (error) {
     throw new ContractError({ code: 'failed', message: (error as Error).message });
   }
   const epoch = Number(decoded.metadata['epoch'] ?? 0);
   return { ...decoded, epoch: Number.isFinite(epoch) ? epoch : 0 };
+}
+
+/** The epoch a snapshot was taken in, from its header alone (0 when it does not say). */
+export function snapshotEpoch(run: RunFolder, step: number): number {
+  try {
+    const epoch = Number(readSnapshotMetadata(snapshotPath(run, step))['epoch'] ?? 0);
+    return Number.isFinite(epoch) ? epoch : 0;
+  } catch {
+    return 0;
+  }
 }

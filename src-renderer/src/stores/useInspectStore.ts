@@ -16,6 +16,8 @@ export const useInspectStore = defineStore('inspect', () => {
   const stepIndex = ref(0);
   const layerName = ref<string | null>(null);
   const unit = ref<number | null>(null);
+  /** Samples to compute over: null for the whole training split. */
+  const sample = ref<number | null>(null);
   const layerView = shallowRef<InspectLayerView | null>(null);
   const unitView = shallowRef<InspectUnitView | null>(null);
   const surface = shallowRef<Surface | null>(null);
@@ -57,7 +59,7 @@ export const useInspectStore = defineStore('inspect', () => {
     const at = step.value;
     const name = layerName.value;
     if (id === null || at === null || name === null) return Promise.resolve();
-    return ask('layer', () => bridge.request('inspect.layer', { runId: id, step: at, layer: name }), (v) => (layerView.value = v));
+    return ask('layer', () => bridge.request('inspect.layer', { runId: id, step: at, layer: name, ...(sample.value !== null ? { sample: sample.value } : {}) }), (v) => (layerView.value = v));
   }
 
   function loadUnit(): Promise<void> {
@@ -69,7 +71,7 @@ export const useInspectStore = defineStore('inspect', () => {
       unitView.value = null;
       return Promise.resolve();
     }
-    return ask('unit', () => bridge.request('inspect.unit', { runId: id, step: at, layer: name, unit: u }), (v) => (unitView.value = v));
+    return ask('unit', () => bridge.request('inspect.unit', { runId: id, step: at, layer: name, unit: u, ...(sample.value !== null ? { sample: sample.value } : {}) }), (v) => (unitView.value = v));
   }
 
   function loadSurface(): Promise<void> {
@@ -122,10 +124,17 @@ export const useInspectStore = defineStore('inspect', () => {
     void loadLayer();
   }
 
+  function setSample(next: number | null): void {
+    if (next === sample.value) return;
+    sample.value = next;
+    void loadLayer();
+    void loadUnit();
+  }
+
   function setUnit(next: number | null): void {
     unit.value = next;
     void loadUnit();
   }
 
-  return { run, runId, stepIndex, step, layerName, layer, layers, unit, layerView, unitView, unitMap, surface, error, opening, pending, open, setStep, setLayer, setUnit };
+  return { run, runId, stepIndex, step, layerName, layer, layers, unit, sample, setSample, layerView, unitView, unitMap, surface, error, opening, pending, open, setStep, setLayer, setUnit };
 });
