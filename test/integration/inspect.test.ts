@@ -7,6 +7,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventChannel, EventOf, InspectLayerView, InspectRun, InspectUnitView, JobInfo, LoadedDataset, ResponseMessage, Surface } from '@contract';
 import { createEngine, type Engine } from '../../src-main/engine/engine';
@@ -81,6 +82,12 @@ describe('inspecting a saved relu-abs run', () => {
     expect(unit.weights).toHaveLength(12);
     expect(unit.weights[0]!.weights).toHaveLength(2);
     expect(unit.top[0]!.point).toHaveLength(2);
+
+    // Asked again (and at another step), nothing is left behind on the backend.
+    const tensors = tf.memory().numTensors;
+    await request('inspect.unit', { runId, runsDir, step: 30, layer: 'dense_1', unit: 1 });
+    await request('inspect.layer', { runId, runsDir, step: 35, layer: 'dense_2' });
+    expect(tf.memory().numTensors).toBe(tensors);
 
     // A live unit at the same step: its top inputs in descending order, the bottom ascending.
     const live = await request<InspectUnitView>('inspect.unit', { runId, runsDir, step: 60, layer: 'dense_1', unit: 0, k: 5, sample: 400 });

@@ -29,6 +29,7 @@ interface OpenRun {
 
 export class Inspector {
   private readonly runs = new Map<string, OpenRun>();
+  private readonly loading = new Map<string, Promise<OpenRun>>();
 
   /** The run (opened and cached on first use), with `work` done after any other work on it. */
   private async withRun<T>(runsDir: string, runId: string, work: (run: OpenRun) => Promise<T> | T): Promise<T> {
@@ -49,6 +50,16 @@ export class Inspector {
       this.runs.set(key, cached);
       return cached;
     }
+    // Two first requests at once load the run once.
+    let loading = this.loading.get(key);
+    if (!loading) {
+      loading = this.load(key, folder).finally(() => this.loading.delete(key));
+      this.loading.set(key, loading);
+    }
+    return loading;
+  }
+
+  private async load(key: string, folder: RunFolder): Promise<OpenRun> {
     const data = await loadRunDataset(folder);
     const net = SnapshotNetwork.build(folder, data.data);
     const is2d = data.data.inputShape.length === 1 && data.data.inputShape[0] === 2;
