@@ -30,6 +30,8 @@ export * from './memory';
 import { EngineMemory } from './memory';
 export * from './gradcheck';
 import { GradcheckProgress, GradcheckReport, GradcheckRequest } from './gradcheck';
+export * from './inspect';
+import { inspectRequests } from './inspect';
 import { Finding } from './findings';
 export { encodeWire, decodeWire, WireError } from './wire';
 
@@ -118,6 +120,8 @@ export const requests = {
   ...runsRequests,
   /** Backprop against central differences on a small batch, per layer; progress as diagnose.gradcheck.progress. */
   'diagnose.gradcheck': { request: GradcheckRequest, response: GradcheckReport },
+  /** Offline inspection of a saved run (contract/inspect.ts). */
+  ...inspectRequests,
 } as const;
 
 export const EngineState = z.enum(['starting', 'ready', 'crashed', 'restarting', 'stopped']);

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, openSync, closeSync, writeSync, rmSync, readdir
 import { tmpdir } from 'node:os';
 import { join, normalize, sep, isAbsolute } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { ContractError, type DatasetSource as WireSource, type LoadedDataset, type Normalization, type Spec } from '@contract';
+import { ContractError, type DatasetOrigin, type DatasetSource as WireSource, type LoadedDataset, type Normalization, type Spec } from '@contract';
 import { asTrainingData, describeDataset, loadDataset, previewSamples, DatasetError, type Dataset, type DatasetSource } from './datasets';
 import type { TrainingData } from './training/trainingData';
 
@@ -51,6 +51,8 @@ export class DatasetRegistry {
   private readonly loaded = new Map<string, { dataset: Dataset; info: LoadedDataset }>();
   private readonly cache = new Map<string, Dataset>();
   private readonly uploads = new Map<string, Upload>();
+  /** Where each loaded dataset came from, recorded in the runs that train on it. */
+  private readonly origins = new Map<string, DatasetOrigin>();
   private readonly uploadRoot: string;
 
   constructor(private readonly progress: Progress = () => undefined) {
@@ -67,6 +69,7 @@ export class DatasetRegistry {
     }
     const info: LoadedDataset = { summary: describeDataset(dataset), preview: previewSamples(dataset, PREVIEW_SAMPLES, { seed: 1 }) };
     this.loaded.set(dataset.id, { dataset, info });
+    this.origins.set(dataset.id, source);
     return info;
   }
 
@@ -158,6 +161,8 @@ export class DatasetRegistry {
         source = { kind: picked, path: root };
       }
       const info = await this.load(source, normalization, upload.name);
+      // The drop's temporary folder is removed below: only its name can be recorded.
+      this.origins.set(info.summary.id, { kind: 'upload', name: upload.name });
       this.progress({ id: uploadId, phase: 'decode', done: upload.total, total: upload.total });
       return info;
     } catch (error) {
@@ -175,6 +180,11 @@ export class DatasetRegistry {
     this.uploads.delete(uploadId);
     rmSync(upload.dir, { recursive: true, force: true });
     return { cancelled: true };
+  }
+
+  /** Where a spec's `loaded` dataset was loaded from; null for other specs (the spec says it) or an unknown id. */
+  origin(spec: Spec): DatasetOrigin | null {
+    return spec.dataset.kind === 'loaded' ? (this.origins.get(spec.dataset.id) ?? null) : null;
   }
 
   /** The data a spec names, with the spec's normalisation, as the trainer takes it. */

@@ -19,6 +19,8 @@ import { Diagnosis, staticChecks } from './diagnosis/diagnosis';
 import type { Finding } from '@contract';
 import { engineMemory } from './memory';
 import { diagnoseHandlers } from './diagnoseHandlers';
+import { Inspector } from './inspect/inspector';
+import { inspectHandlers } from './inspect/handlers';
 
 export interface EngineOptions {
   backend?: BackendName;
@@ -55,6 +57,7 @@ export async function createEngine(options: EngineOptions, emit: Emit): Promise<
   const liveRunDirs = new Set<string>();
   let lastSnapshot: Snapshot | null = null;
   let nextJob = 1;
+  const inspector = new Inspector();
 
   const info = (): EngineInfo => ({
     tfjsVersion: tf.version.tfjs,
@@ -208,6 +211,8 @@ export async function createEngine(options: EngineOptions, emit: Emit): Promise<
         if (runsDir) {
           writer = new RunWriter(runsDir, spec, choice.backend, { tfjs: tf.version.tfjs, node: process.versions.node, trainbench: TRAINBENCH_VERSION });
           writer.setJob({ ...trainer.info, runDir: writer.dir });
+          const origin = options.datasets.origin(spec);
+          if (origin) writer.setDatasetOrigin(origin);
           liveRunDirs.add(writer.dir);
         }
       } catch (error) {
@@ -233,6 +238,7 @@ export async function createEngine(options: EngineOptions, emit: Emit): Promise<
       throw new ContractError({ code: 'not-found', message: `job ${jobId} ended without a snapshot` });
     },
     ...diagnoseHandlers({ datasets: options.datasets, backend: choice.backend, emit }),
+    ...inspectHandlers(inspector),
   };
 
   return { handlers, info };

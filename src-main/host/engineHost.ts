@@ -6,6 +6,7 @@
  * (with a child_process spawner); imports neither Electron nor any transport to the UI.
  */
 import {
+  INSPECT_CHANNELS,
   ContractError,
   parseEvent,
   parseMessage,
@@ -48,7 +49,7 @@ export interface EngineHostOptions {
 }
 
 /** Channels that act in a runs folder: the host's, unless the request names one. */
-const RUNS_DIR_CHANNELS: readonly RequestChannel[] = ['train.start', 'runs.list', 'runs.rename', 'runs.tag', 'runs.export'];
+const RUNS_DIR_CHANNELS: readonly RequestChannel[] = ['train.start', 'runs.list', 'runs.rename', 'runs.tag', 'runs.export', ...INSPECT_CHANNELS];
 
 type EventListener = (channel: EventChannel, payload: unknown) => void;
 

@@ -5,7 +5,7 @@
  */
 import { mkdirSync, renameSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { HistogramSet, JobInfo, JobStatus, RunFinal, Snapshot, Spec } from '@contract';
+import type { DatasetOrigin, HistogramSet, JobInfo, JobStatus, RunFinal, Snapshot, Spec } from '@contract';
 import { encodeSafetensors } from './safetensors';
 import { exportFinalModel, type ModelOutcome } from './modelExport';
 
@@ -26,6 +26,8 @@ export interface RunRecord {
   model?: ModelOutcome;
   /** Set from the Runs screen. */
   tags?: string[];
+  /** Where the data came from (a `loaded` dataset's source): what inspection reloads. Absent in older runs. */
+  datasetOrigin?: DatasetOrigin | null;
 }
 
 function writeAtomic(path: string, data: string | Uint8Array): void {
@@ -101,6 +103,12 @@ export class RunWriter {
 
   setJob(job: JobInfo): void {
     this.record.job = job;
+    this.guard('writing run.json', () => this.writeRecord());
+  }
+
+  /** Records where the run's data came from, for inspecting the run later. */
+  setDatasetOrigin(origin: DatasetOrigin | null): void {
+    this.record.datasetOrigin = origin;
     this.guard('writing run.json', () => this.writeRecord());
   }
 

@@ -35,6 +35,8 @@ export interface ForwardOptions {
   step?: number;
   /** When given, every layer's output is pushed here, in forward order. */
   capture?: tf.Tensor[];
+  /** Stop after the layer at this position: inspection needs no layer past the one it looks at. */
+  until?: number;
   /** Batch-norm batch statistics computed in training mode, applied after the step. */
   batchStats?: { layer: NetLayer; mean: tf.Tensor; variance: tf.Tensor }[];
   /** Replaces a layer's output before the next layer sees it: the gradient check's test seam. */
@@ -119,10 +121,11 @@ export class Network {
   /** Runs the network on a batch [N, ...inputShape]. The caller owns tidying. */
   forward(x: tf.Tensor, options: ForwardOptions): tf.Tensor {
     let h = x;
-    for (const layer of this.layers) {
+    for (const [position, layer] of this.layers.entries()) {
       h = this.applyLayer(layer, h, options);
       if (options.after) h = options.after(layer, h);
       options.capture?.push(h);
+      if (position === options.until) break;
     }
     return h;
   }
