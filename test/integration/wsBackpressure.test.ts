@@ -1,7 +1,7 @@
 /**
  * serve under backpressure (issue 9): a WebSocket client that never reads while snapshots
  * stream out must not make serve buffer without bound or hold training up. It is closed once
- * its backlog passes the limit (1 MB here); a client that reads keeps receiving, and training
+ * its backlog passes the limit (4 MB here); a client that reads keeps receiving, and training
  * goes on throughout.
  */
 import { randomBytes } from 'node:crypto';
@@ -23,7 +23,7 @@ const logged: string[] = [];
 beforeAll(async () => {
   host = startHost();
   await host.start();
-  serve = await startServe({ root: RENDERER_ROOT, engine: host, maxClientBacklogBytes: 1024 * 1024, log: (line) => logged.push(line) });
+  serve = await startServe({ root: RENDERER_ROOT, engine: host, maxClientBacklogBytes: 4 * 1024 * 1024, log: (line) => logged.push(line) });
 });
 afterAll(async () => {
   await serve.close();
@@ -58,7 +58,7 @@ describe('WebSocket backpressure', () => {
     });
     let received = 0;
     reader.on('message', () => received++);
-    // ~530 KB a snapshot, one every step: the stalled client's backlog passes 1 MB quickly.
+    // ~530 KB a snapshot, one every step: the stalled client's backlog passes 4 MB within seconds.
     const spec: Spec = {
       ...preset('xor', { epochs: 100_000 }),
       model: { layers: [{ type: 'dense', units: 512, activation: 'tanh' }, { type: 'dense', units: 256, activation: 'tanh' }, { type: 'dense', units: 1, activation: 'sigmoid' }] },
@@ -67,7 +67,7 @@ describe('WebSocket backpressure', () => {
     const { jobId } = (await host.request('train.start', { spec })) as { jobId: string };
     const deadline = Date.now() + 30_000;
     while (!logged.some((l) => l.startsWith('closing a WebSocket client')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    expect(logged.find((l) => l.startsWith('closing a WebSocket client'))).toMatch(/^closing a WebSocket client \d+ bytes behind \(limit 1048576\): it is not reading$/);
+    expect(logged.find((l) => l.startsWith('closing a WebSocket client'))).toMatch(/^closing a WebSocket client \d+ bytes behind \(limit 4194304\): it is not reading$/);
     // Training goes on after the shed, and the reading client hears it.
     const atShed = received;
     const later = await nextEvent<EventOf<'train.update'>>(host, 'train.update', (e) => e.jobId === jobId && e.points.length > 0, 30_000);
