@@ -12,6 +12,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { ContractError, decodeWire, encodeWire, parseMessage, toErrorShape, type ResponseMessage } from '@contract';
 import type { EngineHost } from './engineHost';
 import { RENDERER_CSP } from '../electron/security';
+import { MAX_CLIENT_BACKLOG_BYTES, sendOrShed } from './wsBackpressure';
 
 export interface ServeOptions {
   host?: string;
@@ -21,6 +22,8 @@ export interface ServeOptions {
   engine: EngineHost;
   /** Fixed token (tests); random otherwise. */
   token?: string;
+  /** Bytes queued for one WebSocket client before it is closed (default MAX_CLIENT_BACKLOG_BYTES). */
+  maxClientBacklogBytes?: number;
   log?: (line: string) => void;
 }
 
@@ -207,7 +210,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
 
   const unsubscribe = options.engine.onEvent((channel, payload) => {
     const frame = encodeWire({ type: 'event', channel, payload });
-    for (const ws of clients) if (ws.readyState === ws.OPEN) ws.send(frame);
+    for (const ws of clients) sendOrShed(ws, frame, options.maxClientBacklogBytes ?? MAX_CLIENT_BACKLOG_BYTES, log);
   });
 
   await new Promise<void>((resolvePromise, reject) => {
