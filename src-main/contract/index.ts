@@ -23,6 +23,7 @@ export * from './monitoring';
 export * from './findings';
 export * from './specPaths';
 export * from './random';
+export * from './histogram';
 export * from './runs';
 import { runsRequests } from './runs';
 export * from './seedStats';

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { JobInfo, ProbeLayer, StepPoint } from '@contract';
 import { Column, Series, Smoother, type Point } from '../../src-renderer/src/features/monitor/series';
 import { stableXRange, stableYRange, yExtent } from '../../src-renderer/src/features/monitor/axisRange';
-import { histogram } from '../../src-renderer/src/features/monitor/histogram';
+import { histogram } from '../../src-main/contract/histogram';
 import { layerFractions, stateCounts, unitState } from '../../src-renderer/src/features/monitor/unitState';
 import { hingeSegment, outputField } from '../../src-renderer/src/features/monitor/surface';
 import { RunData } from '../../src-renderer/src/features/monitor/runData';

@@ -5,41 +5,8 @@
 import type { InspectHistogram, InspectLayerView } from '@contract';
 import type { Dataset } from '../datasets';
 
-export const INSPECT_BINS = 48;
-
-/** Bins the finite values into `bins` equal bins over their range (a constant gets one narrow range around it). */
-export function histogram(values: ArrayLike<number>, bins = INSPECT_BINS): InspectHistogram {
-  let min = Infinity;
-  let max = -Infinity;
-  let sum = 0;
-  let sumSq = 0;
-  let total = 0;
-  let zeros = 0;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (!Number.isFinite(v)) continue;
-    if (v < min) min = v;
-    if (v > max) max = v;
-    sum += v;
-    sumSq += v * v;
-    total++;
-    if (v === 0) zeros++;
-  }
-  const counts = new Array<number>(bins).fill(0);
-  if (total === 0) return { min: 0, max: 0, counts, total, nonFinite: values.length, zeros, mean: null, std: null };
-  if (max === min) {
-    const pad = Math.abs(min) * 0.05 || 0.5;
-    min -= pad;
-    max += pad;
-  }
-  const scale = bins / (max - min);
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (Number.isFinite(v)) counts[Math.min(bins - 1, Math.floor((v - min) * scale))]!++;
-  }
-  const mean = sum / total;
-  return { min, max, counts, total, nonFinite: values.length - total, zeros, mean, std: Math.sqrt(Math.max(0, sumSq / total - mean * mean)) };
-}
+/** The binning is the contract's, so inspection and the monitor's references agree. */
+export { histogram, HISTOGRAM_BINS as INSPECT_BINS } from '@contract';
 
 /**
  * Positions of the k largest (`top`) or smallest (`bottom`) finite values, in that order;
