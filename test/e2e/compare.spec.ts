@@ -5,6 +5,7 @@
  */
 import { test, expect, type Page } from '@playwright/test';
 import { startServeProcess, type ServeProcess } from '../support/serveProcess';
+import { watchErrors } from '../support/pageErrors';
 
 let serve: ServeProcess;
 test.beforeAll(async () => {
@@ -13,15 +14,6 @@ test.beforeAll(async () => {
 test.afterAll(async () => {
   await serve.stop();
 });
-
-function watchErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') errors.push(msg.text());
-  });
-  return errors;
-}
 
 test('Compare: relu-abs with ReLU and with ELU on the same two seeds, side by side', async ({ page }) => {
   const errors = watchErrors(page);

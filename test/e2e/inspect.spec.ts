@@ -8,6 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { test, expect, type Locator, type Page } from '@playwright/test';
 import { startServeProcess, type ServeProcess } from '../support/serveProcess';
+import { watchErrors } from '../support/pageErrors';
 import { CLI_PATH } from '../support/engine';
 
 let serve: ServeProcess;
@@ -24,15 +25,6 @@ test.beforeAll(async () => {
 test.afterAll(async () => {
   await serve.stop();
 });
-
-function watchErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') errors.push(msg.text());
-  });
-  return errors;
-}
 
 const attr = async (locator: Locator, name: string): Promise<string | null> => locator.getAttribute(name);
 

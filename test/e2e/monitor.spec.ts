@@ -7,6 +7,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, expect, type Locator, type Page } from '@playwright/test';
 import { startServeProcess, type ServeProcess } from '../support/serveProcess';
+import { watchErrors } from '../support/pageErrors';
 
 let serve: ServeProcess;
 
@@ -20,16 +21,6 @@ test.beforeAll(async () => {
 test.afterAll(async () => {
   await serve.stop();
 });
-
-/** Page errors and console errors: a monitor that throws while drawing fails its test. */
-function watchErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') errors.push(msg.text());
-  });
-  return errors;
-}
 
 async function openTrain(page: Page): Promise<void> {
   await page.goto(serve.url);
