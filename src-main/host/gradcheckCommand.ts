@@ -5,8 +5,8 @@
  */
 import { parseResponse, type BackendName, type GradcheckProgress } from '@contract';
 import type { EngineHost } from './engineHost';
-import { parseArgs, intFlag, UsageError, type ParsedArgs } from './args';
-import { applyOverrides, dataRefFor, readSpecSource, validateSpec } from './specFiles';
+import { parseArgs, intFlag, type ParsedArgs } from './args';
+import { specFromArgs } from './specFiles';
 import { formatGradcheck, gradcheckExitCode } from './gradcheckTable';
 
 export async function runGradcheckCommand(
@@ -22,14 +22,7 @@ export async function runGradcheckCommand(
     backend: { value: true },
     json: { value: false },
   });
-  const [source, ...extra] = args.positional;
-  if (!source) throw new UsageError('gradcheck needs a SPEC: a spec file or a preset name');
-  if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
-  const { raw, origin } = readSpecSource(source);
-  let overridden = applyOverrides(raw, args.flags.get('set') ?? []);
-  const data = args.flags.get('data')?.[0];
-  if (data) overridden = { ...(overridden as object), dataset: dataRefFor(data) };
-  const spec = validateSpec(overridden, origin);
+  const { spec, source } = specFromArgs('gradcheck', args);
   const seed = intFlag(args, 'seed', spec.training.seed, 0, 2 ** 31 - 1);
   const samples = intFlag(args, 'samples', 8, 1, 256);
 

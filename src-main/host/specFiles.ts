@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { presetNames, presetsDir } from '../engine/presets';
 import { basename, extname, join, resolve } from 'node:path';
 import { parseSpec, setPath, type Spec, type SpecIssue } from '@contract';
+import { UsageError, type ParsedArgs } from './args';
 
 export class SpecFileError extends Error {
   constructor(
@@ -74,4 +75,19 @@ export function dataRefFor(path: string): Spec['dataset'] {
   }
   if (/\.csv$/i.test(full)) return { kind: 'csv', path: full };
   return { kind: 'idx', path: full };
+}
+
+/**
+ * The spec a command's arguments name: its one positional SPEC (a file or a preset) with every
+ * `--set path=value` applied and `--data PATH` in place of its dataset, validated.
+ */
+export function specFromArgs(command: string, args: ParsedArgs): { spec: Spec; source: string } {
+  const [source, ...extra] = args.positional;
+  if (!source) throw new UsageError(`${command} needs a SPEC: a spec file or a preset name`);
+  if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
+  const { raw, origin } = readSpecSource(source);
+  let overridden = applyOverrides(raw, args.flags.get('set') ?? []);
+  const data = args.flags.get('data')?.[0];
+  if (data) overridden = { ...(overridden as object), dataset: dataRefFor(data) };
+  return { spec: validateSpec(overridden, origin), source };
 }

@@ -4,8 +4,8 @@
  */
 import type { BackendName, Spec } from '@contract';
 import type { EngineHost } from './engineHost';
-import { parseArgs, intFlag, UsageError, type ParsedArgs } from './args';
-import { applyOverrides, dataRefFor, readSpecSource, validateSpec } from './specFiles';
+import { parseArgs, intFlag, type ParsedArgs } from './args';
+import { specFromArgs } from './specFiles';
 import { RunsFolderSetting, defaultSettingsFile } from './runsFolder';
 import { trainOne, type RunResult } from './seedRuns';
 import { summaryLines, summaryOf } from './seedReport';
@@ -26,15 +26,8 @@ export async function runTrainCommand(
     'runs-dir': { value: true },
     json: { value: false },
   });
-  const [source, ...extra] = args.positional;
-  if (!source) throw new UsageError('train needs a SPEC: a spec file or a preset name');
-  if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
+  const { spec, source } = specFromArgs('train', args);
   const repeat = intFlag(args, 'repeat', 1, 1, 10_000);
-  const { raw, origin } = readSpecSource(source);
-  let overridden = applyOverrides(raw, args.flags.get('set') ?? []);
-  const data = args.flags.get('data')?.[0];
-  if (data) overridden = { ...(overridden as object), dataset: dataRefFor(data) };
-  const spec = validateSpec(overridden, origin);
   const firstSeed = intFlag(args, 'seed', spec.training.seed, 0, 2 ** 31 - 1 - repeat);
   const runsDir = new RunsFolderSetting(args.flags.get('runs-dir')?.[0], defaultSettingsFile()).path;
   const json = args.flags.has('json');
