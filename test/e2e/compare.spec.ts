@@ -92,6 +92,8 @@ test('Train: two seeds that stop on NaN both run; the finding is a marker on the
   expect(step).toBeGreaterThan(0);
 
   const panel = page.getByTestId('metrics-panel');
+  // Charts draw (and place their markers) only on screen; the findings above push this one down.
+  await panel.scrollIntoViewIfNeeded();
   const marker = panel.locator('[data-testid="chart-marker"][data-marker^="non-finite|"]');
   await expect(marker).toBeVisible();
   await expect(marker).toHaveAttribute('title', new RegExp(`^non-finite.* at step ${step}: `));

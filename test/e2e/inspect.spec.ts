@@ -33,7 +33,7 @@ test('a saved relu-abs run: the slider moves every view, and the dead unit shows
   await page.goto(serve.url);
   await page.getByRole('link', { name: 'Runs' }).click();
   const table = page.getByTestId('runs-table');
-  await expect(table.getByRole('cell', { name: 'relu-abs' })).toBeVisible();
+  await expect(table.getByRole('cell', { name: 'relu-abs', exact: true })).toBeVisible();
   await table.getByRole('link', { name: 'Inspect' }).first().click();
 
   await expect(page.getByRole('heading', { level: 1, name: 'Inspect' })).toBeVisible();
