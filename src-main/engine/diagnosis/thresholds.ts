@@ -25,18 +25,18 @@ export interface Thresholds {
   linearActiveMin: number;
   linearMinProbes: number;
   /**
-   * A unit bends where the data is only when at least this share of the probe samples lies on
-   * each side of its hinge (active on between this share and 1 − it). A hinge that leaves fewer
-   * samples on one side shapes the output on at most that share of the data and is one linear
-   * term on the rest: relu-abs seed 13 fails (loss 0.043) with units active on 98.8 % and
-   * 96.2 % and a single real hinge. In the final weights of relu-abs seeds 1–40, the units that
-   * bend, in failed and successful runs alike, have at least 24 % of the samples on their
-   * smaller side, the nearly linear ones at most 4 %: 10 % sits between, about 2.5× from each.
+   * A live unit is nearly linear when fewer than this share of the probe samples lie on the
+   * flat side of its hinge (active on more than 1 − it): its hinge sits at the edge of the data,
+   * shapes the output on at most that share of it, and the unit is one linear term on the rest.
+   * relu-abs seed 13 fails (loss 0.043) with units active on 99.7 % and 96.2 % and a single
+   * real hinge. In the final weights of relu-abs seeds 1–40, the units that bend, in failed and
+   * successful runs alike, have at least 24 % of the samples on their flat side, the nearly
+   * linear ones at most 4 %: 10 % sits between, about 2.5× from each.
    */
   linearBendShare: number;
   /**
-   * A warning when at most this many units of the layer bend (in the sense of
-   * `linearBendShare`; linear, nearly linear and dead units do not): the layer is then (nearly)
+   * A warning when at most this many units of the layer bend (neither linear, nearly linear
+   * in the sense of `linearBendShare`, nor dead): the layer is then (nearly)
    * a linear map with one crease, which cannot fit a surface that curves in every direction.
    * Otherwise info: a linear unit can be the linear term a fit needs (relu-abs's successful
    * seeds include |x|+|y|-like pyramids made of two hinges and one always-on unit), and

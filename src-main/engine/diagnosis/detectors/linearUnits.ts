@@ -27,18 +27,20 @@ export const isLinear = (active: number, t: Pick<Thresholds, 'linearActiveMin'>)
 export const watchesLinear = (activation: string, isOutput: boolean): boolean => isReluFamily(activation) && !isOutput;
 
 /**
- * Whether a unit bends where the data is: at least `linearBendShare` of the probe samples on
- * each side of its hinge. Dead, linear and nearly linear (or nearly dead) units do not.
+ * Whether a unit is nearly linear: on, but with fewer than `linearBendShare` of the probe
+ * samples on its flat side, so its hinge sits at the edge of the data. (A unit with few samples
+ * on its active side is the other end, left to dead-units: early in training such units come
+ * back, as relu-abs seeds 28 and 30 show in their first 150 steps.)
  */
-export const bendsWhereDataIs = (active: number, t: Pick<Thresholds, 'linearBendShare'>): boolean => Math.min(active, 1 - active) >= t.linearBendShare;
+export const isNearlyLinear = (active: number, t: Pick<Thresholds, 'linearBendShare'>): boolean => active > 1 - t.linearBendShare;
 
 /**
  * The linear-units finding for one layer at one probe; `obs.fraction` is the probe's `active`
  * per unit, `dead` the layer's units that are dead now (they do not bend either).
  *
  * Raised when at least `linearReportMin` units are always on, or when one is and the layer has
- * at most `linearWarnBending` units left that bend where the data is (then a warning, which
- * also names the nearly linear units: active on ≥ 1 − `linearBendShare` of the samples).
+ * at most `linearWarnBending` units left that bend (neither dead, linear nor nearly linear):
+ * then a warning, which also names the nearly linear units.
  */
 export function linearUnits(obs: UnitObservation & { dead?: ReadonlySet<number> }, ctx: DetectorContext, t: Thresholds): Finding | null {
   const { layer } = obs;
@@ -50,11 +52,13 @@ export function linearUnits(obs: UnitObservation & { dead?: ReadonlySet<number> 
   const active = (u: number): number => obs.fraction[u] ?? 0;
   const others = Array.from({ length: total }, (_, u) => u).filter((u) => !linear.includes(u));
   const dead = others.filter((u) => obs.dead?.has(u) ?? false).length;
-  const bending = others.filter((u) => !(obs.dead?.has(u) ?? false) && bendsWhereDataIs(active(u), t)).length;
+  const alive = others.filter((u) => !(obs.dead?.has(u) ?? false));
+  const nearlyOn = alive.filter((u) => isNearlyLinear(active(u), t));
+  const bending = alive.length - nearlyOn.length;
   const warning = bending <= t.linearWarnBending;
   if (!warning && linear.length < Math.max(1, t.linearReportMin)) return null;
   // Nearly linear: on, with their hinge at the edge of the data. Named only when the layer is short of bends.
-  const nearly = warning ? others.filter((u) => !(obs.dead?.has(u) ?? false) && active(u) >= 1 - t.linearBendShare) : [];
+  const nearly = warning ? nearlyOn : [];
   const units = [...linear, ...nearly].sort((a, b) => a - b);
 
   const what = units.length === total ? `All ${total} ${unitsCalled(layer, total)} in ${layer.name}` : `${units.length} of ${total} ${unitsCalled(layer, total)} in ${layer.name} (${unitList(units, noun)})`;
@@ -72,7 +76,7 @@ export function linearUnits(obs: UnitObservation & { dead?: ReadonlySet<number> 
   const onWords = nearly.length === 0 ? `active on at least ${percent(t.linearActiveMin)}` : `active on at least ${percent(1 - t.linearBendShare)}`;
   const message =
     `${what} ${verb} ${onWords} of ${probeWords(layer, ctx.probeSamples)}${nearlyWords}, since step ${since}: ` +
-    `they never reach their hinge where the data is, so they act linearly there; ${left}.${spare}`;
+    `${nearly.length === 0 ? 'they never reach their hinge where the data is, so they act linearly there' : 'their hinges lie at or beyond the edge of the data, so they act (nearly) linearly there'}; ${left}.${spare}`;
 
   const suggestions: Suggestion[] = [];
   if (total <= 16) suggestions.push(seedSuggestion(ctx.spec));
