@@ -9,9 +9,9 @@
 import type { EpochSummary, JobInfo, NonFiniteReport, ProbeResult, RunFinal, Snapshot, Spec, StepPoint } from '@contract';
 import { findingKey, type Finding } from '@contract/findings';
 import { resolveThresholds, type Thresholds } from './thresholds';
-import { advanceStreaks, makeContext, type DetectorContext, type LayerRef, type UnitStreaks } from './common';
+import { advanceStreaks, makeContext, unitNoun, type DetectorContext, type LayerRef, type UnitStreaks } from './common';
 import { deadUnits, isDead, watchesDead } from './detectors/deadUnits';
-import { isLinear, linearUnits, watchesLinear } from './detectors/linearUnits';
+import { isLinear, linearSettledWords, linearUnits, watchesLinear } from './detectors/linearUnits';
 import { isSaturated, saturatedUnits, watchesSaturated } from './detectors/saturatedUnits';
 import { advancePairs, duplicatePairs, duplicateUnits, watchesDuplicates, type PairStreak } from './detectors/duplicateUnits';
 import { vanishingGradient } from './detectors/vanishingGradient';
@@ -422,13 +422,22 @@ export class Diagnosis {
         continue;
       }
       if (previous.evidence['recoveredBy'] !== undefined) continue;
+      const stillOn = previous.code === 'linear-units' ? this.stillLinear(previous) : [];
+      const layer = this.byName.get(previous.layer ?? '');
+      const end = previous.code === 'linear-units' ? linearSettledWords(stillOn, layer ? unitNoun(layer) : 'unit', lastStep) : `By the end of training (step ${lastStep}) none of them was ${what} any more.`;
       this.replace({
         ...previous,
         severity: 'info',
         evidence: { ...previous.evidence, recoveredBy: lastStep },
-        message: `${previous.message} By the end of training (step ${lastStep}) none of them was ${what} any more.`,
+        message: `${previous.message} ${end}`,
       });
     }
+  }
+
+  /** The units of a linear-units finding that the last probe still sees always on. */
+  private stillLinear(previous: Finding): number[] {
+    const stats = this.lastProbe?.layers.find((l) => l.name === previous.layer);
+    return stats ? (previous.units ?? []).filter((u) => isLinear(stats.active[u] ?? 0, this.t)) : [];
   }
 
   /** Sends a finding as the new state of its code and layer, grown or not. */

@@ -25,12 +25,32 @@ export interface Thresholds {
   linearActiveMin: number;
   linearMinProbes: number;
   /**
-   * A warning when at most this many units of the layer still bend (neither linear nor dead):
-   * the layer is then (nearly) a linear map. Otherwise info: a linear unit can be the linear
-   * term a fit needs (relu-abs's successful seeds include |x|+|y| pyramids made of two hinges
-   * and one always-on unit), and always-on filters are common in healthy conv layers.
+   * A live unit is nearly linear when fewer than this share of the probe samples lie on the
+   * flat side of its hinge (active on more than 1 − it): its hinge sits at the edge of the data,
+   * shapes the output on at most that share of it, and the unit is one linear term on the rest.
+   * relu-abs seed 13 fails (loss 0.043) with units active on 99.7 % and 96.2 % and a single
+   * real hinge. In the final weights of relu-abs seeds 1–40, the units that bend, in failed and
+   * successful runs alike, have at least 24 % of the samples on their flat side, the nearly
+   * linear ones at most 4 %: 10 % sits between, about 2.5× from each.
+   */
+  linearBendShare: number;
+  /**
+   * A warning when at most this many units of the layer bend (neither linear, nearly linear
+   * in the sense of `linearBendShare`, nor dead): the layer is then (nearly)
+   * a linear map with one crease, which cannot fit a surface that curves in every direction.
+   * Otherwise info: a linear unit can be the linear term a fit needs (relu-abs's successful
+   * seeds include |x|+|y|-like pyramids made of two hinges and one always-on unit), and
+   * always-on filters are common in healthy conv layers.
    */
   linearWarnBending: number;
+  /**
+   * Fewer always-on units than this are not reported while the layer still has more than
+   * `linearWarnBending` units that bend: one always-on unit is how a ReLU layer hands a linear
+   * term on to a single output (relu-abs seeds 1, 2 and 12 succeed that way, and five more
+   * have one early in training before it finds its hinge). From two up, info: their linear
+   * terms add up before a single output sees them, so all but one may be spare.
+   */
+  linearReportMin: number;
 
   // duplicate-units -----------------------------------------------------------------------
   /** Cosine of two units' incoming weights and bias at or above which they count as one unit. DESIGN: 0.99. */
@@ -158,7 +178,9 @@ export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = Object.freeze({
 
   linearActiveMin: 0.99,
   linearMinProbes: 2,
+  linearBendShare: 0.1,
   linearWarnBending: 1,
+  linearReportMin: 2,
 
   duplicateCosine: 0.99,
   duplicateMinObservations: 2,
