@@ -2,7 +2,7 @@
 // Frame time and latency of the live monitor (the Train screen), in Chromium, in serve mode.
 //
 //   npx electron-vite build && node bench/monitor-frames.mjs
-//   node bench/monitor-frames.mjs --points 100000 --runs 8 --seconds 10 [--only mnist-mlp] [--cli other/out/main/cli.js]
+//   node bench/monitor-frames.mjs --points 100000 --runs 8 --seconds 10 [--only mnist-mlp] [--cli other/out/main/cli.js] [--profile]
 //
 // Starts `node out/main/cli.js serve --port 0`, opens the page in Debian's Chromium
 // (/usr/bin/chromium, or CHROMIUM_PATH) with `?bench=1`, which exposes a test hook on the
@@ -45,6 +45,8 @@ const RUNS = option('--runs', 8);
 const SECONDS = option('--seconds', 10);
 /** --only synthetic|relu-abs|mnist-mlp: one scenario. */
 const ONLY = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : null;
+/** --profile: print where the page's main thread spends its time while live (CDP sampling profiler). */
+const PROFILE = argv.includes('--profile');
 const FRAME_GOAL = 16.7;
 const LATENCY_GOAL = 100;
 
@@ -219,6 +221,7 @@ async function liveScenario(browser, url, preset, epochs, overlay) {
   await page.waitForTimeout(500);
   const rtt = await pingMs(page);
   const cpu0 = rendererCpuMs();
+  const profiler = PROFILE ? await startProfiler(page) : null;
   await page.evaluate(() => {
     window.__frames.start();
     window.__trainbenchBench.startLatency();
@@ -234,6 +237,7 @@ async function liveScenario(browser, url, preset, epochs, overlay) {
   await page.waitForTimeout(150);
   const deltas = await page.evaluate(() => window.__frames.stop());
   const cpu = { ms: rendererCpuMs() - cpu0, load: loadAverage() };
+  if (profiler) await printProfile(preset, profiler);
   const raw = await page.evaluate(() => window.__trainbenchBench.stopLatency());
   const arrivals = (await page.evaluate(() => window.__trainbenchBench.arrivals())).map((l) => l + rtt / 2);
   const latencies = raw.map((l) => l + rtt / 2);
@@ -254,6 +258,31 @@ async function liveScenario(browser, url, preset, epochs, overlay) {
 }
 
 const fmt = (v) => (Number.isFinite(v) ? v.toFixed(1) : '—');
+
+async function startProfiler(page) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
+  await cdp.send('Profiler.start');
+  return cdp;
+}
+
+/** Self time per function over the measured window, the 20 largest. */
+async function printProfile(name, cdp) {
+  const { profile } = await cdp.send('Profiler.stop');
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map();
+  let total = 0;
+  profile.samples.forEach((id, i) => {
+    const dt = (profile.timeDeltas[i] ?? 0) / 1000;
+    const f = byId.get(id).callFrame;
+    const key = `${f.functionName || '(anonymous)'} ${f.url.split('/').pop()}:${f.lineNumber + 1}`;
+    self.set(key, (self.get(key) ?? 0) + dt);
+    total += dt;
+  });
+  console.log(`\nprofile of the page while ${name} was live (${(total / 1000).toFixed(1)} s sampled), self time:`);
+  for (const [key, ms] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 20)) console.log(`  ${ms.toFixed(0).padStart(7)} ms  ${((100 * ms) / total).toFixed(1).padStart(5)} %  ${key}`);
+}
 
 async function main() {
   const { url, child } = await startServe();
