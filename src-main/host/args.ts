@@ -1,4 +1,5 @@
 /** A small, strict argument parser: unknown flags and missing values are errors, not ignored. */
+import type { EngineHost } from './engineHost';
 
 export interface FlagSpec {
   /** Takes a value (`--port 80`) or is a switch (`--json`). */
@@ -54,3 +55,6 @@ export function intFlag(args: ParsedArgs, name: string, fallback: number, min: n
   }
   return value;
 }
+
+/** How a command gets its engine: from its own parsed arguments (their `--backend`). */
+export type HostFor = (args: ParsedArgs) => EngineHost;

@@ -99,15 +99,15 @@ async function main(argv: string[]): Promise<number> {
       await serve(rest);
       return -1; // keeps running
     case 'train':
-      return runTrainCommand(rest, (backend) => createHost(backend, (line) => void process.stderr.write(`${line}\n`)), backendFlag);
+      return runTrainCommand(rest, (args) => createHost(backendFlag(args), (line) => void process.stderr.write(`${line}\n`)));
     case 'compare':
-      return runCompareCommand(rest, (backend) => createHost(backend, (line) => void process.stderr.write(`${line}\n`)), backendFlag);
+      return runCompareCommand(rest, (args) => createHost(backendFlag(args), (line) => void process.stderr.write(`${line}\n`)));
     case 'info':
       await info(rest);
       return 0;
     case 'gradcheck':
       // A check of a large CNN on a busy machine can outlast the usual two-minute answer time.
-      return runGradcheckCommand(rest, (backend) => new EngineHost(nodeSpawner(ENGINE_PATH), { backend, log: (line) => void process.stderr.write(`${line}\n`), requestTimeoutMs: 30 * 60_000 }), backendFlag);
+      return runGradcheckCommand(rest, (args) => new EngineHost(nodeSpawner(ENGINE_PATH), { backend: backendFlag(args), log: (line) => void process.stderr.write(`${line}\n`), requestTimeoutMs: 30 * 60_000 }));
     case undefined:
     case 'help':
     case '--help':

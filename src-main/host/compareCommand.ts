@@ -5,10 +5,9 @@
  * `--set B:path=value` only the second; so `compare relu-abs relu-abs --set
  * B:model.layers.0.activation=elu` is ReLU against ELU on the same seeds.
  */
-import type { BackendName, Spec } from '@contract';
+import type { Spec } from '@contract';
 import { changeLabel, formatLoss } from '@contract';
-import type { EngineHost } from './engineHost';
-import { parseArgs, intFlag, UsageError, type ParsedArgs } from './args';
+import { parseArgs, intFlag, UsageError, type HostFor } from './args';
 import { applyOverrides, readSpecSource, validateSpec } from './specFiles';
 import { RunsFolderSetting, defaultSettingsFile } from './runsFolder';
 import { trainOne, type RunResult } from './seedRuns';
@@ -91,11 +90,7 @@ export function compareTable(rows: { letter: string; label: string; summary: See
   return [line(header), ...body.map(line)];
 }
 
-export async function runCompareCommand(
-  argv: string[],
-  createHost: (backend: BackendName | undefined) => EngineHost,
-  backendFlag: (args: ParsedArgs) => BackendName | undefined,
-): Promise<number> {
+export async function runCompareCommand(argv: string[], hostFor: HostFor): Promise<number> {
   const args = parseArgs(argv, {
     repeat: { value: true },
     seed: { value: true },
@@ -110,7 +105,7 @@ export async function runCompareCommand(
   const seeds = Array.from({ length: repeat }, (_, i) => firstSeed + i);
   const runsDir = new RunsFolderSetting(args.flags.get('runs-dir')?.[0], defaultSettingsFile()).path;
 
-  const host = createHost(backendFlag(args));
+  const host = hostFor(args);
   try {
     const info = await host.start();
     process.stderr.write(`comparing ${specs.length} specs on ${info.backend}, the same ${repeat} seed(s) from ${firstSeed}:\n`);

@@ -3,17 +3,12 @@
  * goes to stderr; stdout holds the per-layer table, or with --json the report. Exits 1 when
  * any layer fails.
  */
-import { parseResponse, type BackendName, type GradcheckProgress } from '@contract';
-import type { EngineHost } from './engineHost';
-import { parseArgs, intFlag, type ParsedArgs } from './args';
+import { parseResponse, type GradcheckProgress } from '@contract';
+import { parseArgs, intFlag, type HostFor } from './args';
 import { specFromArgs } from './specFiles';
 import { formatGradcheck, gradcheckExitCode } from './gradcheckTable';
 
-export async function runGradcheckCommand(
-  argv: string[],
-  createHost: (backend: BackendName | undefined) => EngineHost,
-  backendFlag: (args: ParsedArgs) => BackendName | undefined,
-): Promise<number> {
+export async function runGradcheckCommand(argv: string[], hostFor: HostFor): Promise<number> {
   const args = parseArgs(argv, {
     data: { value: true },
     seed: { value: true },
@@ -26,7 +21,7 @@ export async function runGradcheckCommand(
   const seed = intFlag(args, 'seed', spec.training.seed, 0, 2 ** 31 - 1);
   const samples = intFlag(args, 'samples', 8, 1, 256);
 
-  const host = createHost(backendFlag(args));
+  const host = hostFor(args);
   const interactive = process.stderr.isTTY === true;
   const off = host.onEvent((channel, payload) => {
     if (channel !== 'diagnose.gradcheck.progress') return;

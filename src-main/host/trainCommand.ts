@@ -2,9 +2,8 @@
  * `trainbench train SPEC`: headless training on the same engine the app uses. Progress goes
  * to stderr; with --json, stdout holds one JSON document describing every run.
  */
-import type { BackendName, Spec } from '@contract';
-import type { EngineHost } from './engineHost';
-import { parseArgs, intFlag, type ParsedArgs } from './args';
+import type { Spec } from '@contract';
+import { parseArgs, intFlag, type HostFor } from './args';
 import { specFromArgs } from './specFiles';
 import { RunsFolderSetting, defaultSettingsFile } from './runsFolder';
 import { trainOne, type RunResult } from './seedRuns';
@@ -12,11 +11,7 @@ import { summaryLines, summaryOf } from './seedReport';
 
 export type { RunResult } from './seedRuns';
 
-export async function runTrainCommand(
-  argv: string[],
-  createHost: (backend: BackendName | undefined) => EngineHost,
-  backendFlag: (args: ParsedArgs) => BackendName | undefined,
-): Promise<number> {
+export async function runTrainCommand(argv: string[], hostFor: HostFor): Promise<number> {
   const args = parseArgs(argv, {
     data: { value: true },
     repeat: { value: true },
@@ -32,7 +27,7 @@ export async function runTrainCommand(
   const runsDir = new RunsFolderSetting(args.flags.get('runs-dir')?.[0], defaultSettingsFile()).path;
   const json = args.flags.has('json');
 
-  const host = createHost(backendFlag(args));
+  const host = hostFor(args);
   try {
     const info = await host.start();
     process.stderr.write(`training ${spec.name ?? source} on ${info.backend}: ${repeat} seed(s) from ${firstSeed}\n`);
