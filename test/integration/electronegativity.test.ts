@@ -10,6 +10,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { ROOT } from '../support/engine';
 import { countTestsAs } from '../support/reliability';
 
@@ -29,25 +30,40 @@ interface ScanFinding {
   location: string;
 }
 
-/** Parses electronegativity's CSV (quoted fields may hold commas). */
-function parseScanCsv(text: string): ScanFinding[] {
-  const rows: string[][] = [];
-  for (const line of text.split('\n').slice(1)) {
-    if (line.trim() === '') continue;
-    const cells: string[] = [];
-    let cell = '';
-    let quoted = false;
-    for (const ch of line) {
-      if (ch === '"') quoted = !quoted;
-      else if (ch === ',' && !quoted) {
-        cells.push(cell.trim());
-        cell = '';
-      } else cell += ch;
-    }
-    cells.push(cell.trim());
-    rows.push(cells);
-  }
-  return rows.map(([issue = '', severity = '', , file = '', location = '']) => ({ issue, severity, file, location }));
+/** SARIF's results, as electronegativity writes them (JSON: no CSV quoting to get wrong). */
+const Sarif = z.object({
+  runs: z.array(
+    z.object({
+      results: z.array(
+        z.object({
+          ruleId: z.string(),
+          level: z.string(),
+          locations: z.array(
+            z.object({
+              physicalLocation: z.object({
+                artifactLocation: z.object({ uri: z.string() }),
+                region: z.object({ startLine: z.number(), startColumn: z.number() }).partial().optional(),
+              }),
+            }),
+          ),
+        }),
+      ),
+    }),
+  ),
+});
+
+function parseSarif(text: string): ScanFinding[] {
+  return Sarif.parse(JSON.parse(text)).runs.flatMap((run) =>
+    run.results.map((r) => {
+      const where = r.locations[0]?.physicalLocation;
+      return {
+        issue: r.ruleId,
+        severity: r.level,
+        file: where?.artifactLocation.uri ?? '',
+        location: `${where?.region?.startLine ?? '?'}:${where?.region?.startColumn ?? '?'}`,
+      };
+    }),
+  );
 }
 
 const work = mkdtempSync(join(tmpdir(), 'tb-eneg-'));
@@ -62,11 +78,11 @@ describe('electronegativity', () => {
     cpSync(join(ROOT, 'out', 'renderer', 'index.html'), join(input, 'index.html'));
     writeFileSync(join(input, 'canary', 'bad.js'), "const { BrowserWindow } = require('electron');\nnew BrowserWindow({ webPreferences: { nodeIntegration: true, contextIsolation: false } });\n");
     const electronVersion = (JSON.parse(readFileSync(join(ROOT, 'node_modules', 'electron', 'package.json'), 'utf8')) as { version: string }).version;
-    const output = join(work, 'findings.csv');
+    const output = join(work, 'findings.sarif');
     const cli = join(ROOT, 'node_modules', '@doyensec', 'electronegativity', 'dist', 'index.js');
     const result = spawnSync(process.execPath, [cli, '-i', input, '-e', electronVersion, '-r', '-o', output], { encoding: 'utf8', timeout: 150_000 });
     expect(result.error, result.stderr).toBeUndefined();
-    const findings = parseScanCsv(readFileSync(output, 'utf8'));
+    const findings = parseSarif(readFileSync(output, 'utf8'));
     const canary = findings.filter((f) => f.file.startsWith('canary'));
     expect(canary.map((f) => f.issue)).toEqual(expect.arrayContaining(['NODE_INTEGRATION_JS_CHECK', 'CONTEXT_ISOLATION_JS_CHECK']));
     const ours = findings.filter((f) => !f.file.startsWith('canary'));
