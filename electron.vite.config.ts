@@ -20,6 +20,8 @@ export default defineConfig({
           index: resolve(__dirname, 'src-main/electron/main.ts'),
           engine: resolve(__dirname, 'src-main/engine/main.ts'),
           cli: resolve(__dirname, 'src-main/host/cli.ts'),
+          // The engine's kernel worker threads (src-main/engine/backend/wasm/batchSplit.ts).
+          kernelWorker: resolve(__dirname, 'src-main/engine/backend/wasm/kernelWorker.ts'),
         },
       },
     },

@@ -19,7 +19,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import os from 'node:os';
-import { registerWasmGradientKernels } from '../src-main/engine/backend/wasmGradients';
+import { KernelThreads, registerWasmGradientKernels, splitWasmKernels } from '../src-main/engine/backend/wasmGradients';
+import { join } from 'node:path';
 import '@tensorflow/tfjs-backend-wasm';
 
 const arg = (name: string, fallback: string): string => {
@@ -29,6 +30,8 @@ const arg = (name: string, fallback: string): string => {
 const STEPS = Number(arg('--steps', '30'));
 const WARMUP = Number(arg('--warmup', '5'));
 const FAST = arg('--fast-paths', 'all');
+/** Threads for the split kernels (batchSplit.ts); >1 needs `npx electron-vite build` (out/main/kernelWorker.js). */
+const THREADS = Number(arg('--threads', '1'));
 const BATCH = 128;
 
 /**
@@ -40,6 +43,12 @@ function cpuMs(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 }
+
+/**
+ * The clock of the kernel tables: CPU time, or with --threads > 1 wall time (CPU time would add
+ * the worker threads' time to the calling thread's).
+ */
+const kernelClock = THREADS > 1 ? (): number => performance.now() : cpuMs;
 
 interface Tally {
   calls: number;
@@ -69,11 +78,11 @@ class KernelClock {
         if (!this.on) return inner(args);
         const caller = this.stack[this.stack.length - 1];
         this.stack.push(name);
-        const t0 = cpuMs();
+        const t0 = kernelClock();
         try {
           return inner(args);
         } finally {
-          const ms = cpuMs() - t0;
+          const ms = kernelClock() - t0;
           this.stack.pop();
           if (caller === undefined) this.add(this.top, name, ms);
           else this.add(this.nested, `${caller} › ${name}`, ms);
@@ -119,6 +128,8 @@ async function main(): Promise<void> {
   const registered = registerWasmGradientKernels(tf, { fastPaths });
   if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not initialise');
   await tf.ready();
+  let split: string[] = [];
+  if (THREADS > 1) split = splitWasmKernels(tf, await KernelThreads.start(join(process.cwd(), 'out', 'main', 'kernelWorker.js'), THREADS - 1));
   const clock = new KernelClock();
   clock.install();
 
@@ -150,7 +161,7 @@ async function main(): Promise<void> {
   const wallMedian = [...wallMs].sort((a, b) => a - b)[Math.floor(STEPS / 2)]!;
   const kernelMs = [...clock.top.values()].reduce((a, t) => a + t.ms, 0) / STEPS;
 
-  console.log(`tfjs ${tf.version.tfjs} wasm, 1 thread; fast paths: ${FAST} (registered: ${registered.join(', ')})`);
+  console.log(`tfjs ${tf.version.tfjs} wasm, ${THREADS} thread(s)${split.length ? ` splitting ${split.join(', ')}` : ''}; fast paths: ${FAST} (registered: ${registered.join(', ')})`);
   console.log(`CNN batch ${BATCH}, ${STEPS} timed steps after ${WARMUP} warm-up; CPU time per step: median ${median.toFixed(1)} ms, mean ${mean.toFixed(1)} ms, min ${sorted[0]!.toFixed(1)} ms (wall median ${wallMedian.toFixed(1)} ms)`);
   console.log(`${os.cpus().length} cores, load average ${loadBefore.map((v) => v.toFixed(2)).join(' ')} before, ${os.loadavg().map((v) => v.toFixed(2)).join(' ')} after\n`);
 
@@ -160,7 +171,7 @@ async function main(): Promise<void> {
   const body = rows.map(([name, t]) => [name, (t.calls / STEPS).toFixed(0), perStep(t), share(t.ms), ((t.ms / t.calls) * 1000).toFixed(0)]);
   body.push(['(all kernels)', '', kernelMs.toFixed(2), share(kernelMs * STEPS), '']);
   body.push(['(outside kernels: engine, tape, JS)', '', (mean - kernelMs).toFixed(2), share((mean - kernelMs) * STEPS), '']);
-  console.log('CPU time (ms) per step:\n');
+  console.log(`${THREADS > 1 ? 'Wall' : 'CPU'} time (ms) per step:\n`);
   console.log(table(['kernel', 'calls/step', 'ms/step', 'of step', 'µs/call'], body));
 
   if (clock.nested.size > 0) {

@@ -8,6 +8,7 @@
 //   node bench/throughput.mjs --seconds 3     # length of one timing window (default 2.5)
 //   node bench/throughput.mjs --wait-idle 600 # first wait up to 600 s for a 1-minute load < 0.3
 //   node bench/throughput.mjs --rounds 3      # repeat everything, keep each configuration's best
+//   node bench/throughput.mjs --models CNN --variants wasm,wasm-split   # a part of the table
 //
 // Works offline with what is installed: src-main/engine/backend/wasmGradients.ts is bundled
 // with the esbuild that node_modules holds (into bench/results/.build/, ignored by git) and
@@ -37,6 +38,7 @@ const root = resolve(here, '..');
 const resultsDir = join(here, 'results');
 const buildDir = join(resultsDir, '.build');
 const kernelBundle = join(buildDir, 'wasmGradients.mjs');
+const workerBundle = join(buildDir, 'kernelWorker.mjs');
 const PYTHON = '/usr/bin/python3';
 const BATCH = 128;
 const MODELS = ['MLP', 'CNN'];
@@ -104,6 +106,13 @@ async function child(model, variant) {
     await tf.ready();
     restore();
     threads = wasm.getThreadsCount();
+    if (variant === 'wasm-split') {
+      // What the engine does on this machine: the heavy kernels split their batch across
+      // worker threads (batchSplit.ts), one per core, at most 4.
+      const count = Math.min(os.availableParallelism(), 4);
+      kernels.splitWasmKernels(tf, await kernels.KernelThreads.start(workerBundle, count - 1));
+      threads = count;
+    }
   } else {
     await tf.setBackend('cpu');
   }
@@ -229,6 +238,17 @@ async function bundleKernels() {
     packages: 'external',
     logLevel: 'warning',
   });
+  // The engine's kernel worker thread (wasm-split).
+  await build({
+    entryPoints: [join(root, 'src-main/engine/backend/wasm/kernelWorker.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    outfile: workerBundle,
+    packages: 'external',
+    logLevel: 'warning',
+  });
 }
 
 function runChild(model, variant) {
@@ -274,8 +294,11 @@ async function main() {
   await bundleKernels();
   const variants = ['wasm-basic'];
   if (flag('--ablation')) variants.push('wasm+Conv2DBackpropInput', 'wasm+MaxPoolGrad+AvgPoolGrad', 'wasm+BatchMatMul+_FusedMatMul', 'wasm+Identity+Cast');
-  variants.push('wasm', 'wasm-threads');
+  variants.push('wasm', 'wasm-split', 'wasm-threads');
   if (!flag('--no-cpu')) variants.push('cpu');
+  const only = option('--variants', null);
+  if (only) variants.splice(0, variants.length, ...only.split(',').filter((v) => variants.includes(v)));
+  const models = option('--models', MODELS.join(',')).split(',').filter((m) => MODELS.includes(m));
   const rounds = Number(option('--rounds', '1'));
   let torchStatus = { ok: false, why: 'left out (--no-torch)' };
   if (!flag('--no-torch')) torchStatus = ensureTorch();
@@ -288,7 +311,7 @@ async function main() {
     else prev.rounds.push(r.error ? null : r.samplesPerSecond);
   };
   for (let round = 0; round < rounds; round++) {
-    for (const model of MODELS) {
+    for (const model of models) {
       if (torchStatus.ok) {
         console.error(`${model} on PyTorch ${torchStatus.version} (2 threads) …`);
         keep(runTorch(model));
@@ -300,7 +323,7 @@ async function main() {
     }
   }
   const order = [...variants, 'pytorch'];
-  const rows = MODELS.flatMap((model) => order.map((b) => best.get(`${model}/${b}`)).filter(Boolean));
+  const rows = models.flatMap((model) => order.map((b) => best.get(`${model}/${b}`)).filter(Boolean));
   const torch = rows.filter((r) => r.backend === 'pytorch' && !r.error);
   const tfjsVersion = JSON.parse(readFileSync(join(root, 'node_modules/@tensorflow/tfjs/package.json'), 'utf8')).version;
   const env = {
@@ -320,7 +343,8 @@ async function main() {
   console.log(table(rows, torch));
   console.log(`\nsamples/s: the best timing window of each configuration (best of ${rounds} round${rounds > 1 ? 's' : ''}).`);
   console.log(`backends: wasm-basic = only the missing Conv2DBackpropFilter; wasm+X = that and fast path X only; wasm = all of Trainbench's kernels, 1 thread;`);
-  console.log(`wasm-threads = the same on the threaded wasm build with 2 threads (experimental, enableWasmThreads); cpu = a few steps.`);
+  console.log(`wasm-split = wasm with the heavy kernels splitting their batch across ${Math.min(os.availableParallelism(), 4)} threads, as the engine does (batchSplit.ts);`);
+  console.log(`wasm-threads = the same as wasm on the threaded wasm build with 2 threads (experimental, enableWasmThreads); cpu = a few steps.`);
   console.log(`${env.cores} cores (${env.cpu}), load average ${loadBefore.map((v) => v.toFixed(2)).join(' ')} before, ${env.loadAverageAfter.map((v) => v.toFixed(2)).join(' ')} after.`);
   if (torchNote) console.log(`PyTorch left out: ${torchNote}`);
   if (Math.max(loadBefore[0], env.loadAverageAfter[0]) > 0.7) {

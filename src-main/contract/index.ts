@@ -61,6 +61,11 @@ export const EngineInfo = z.object({
   platform: z.string(),
   /** True when this engine runs in an Electron utilityProcess, false in a plain Node child. */
   utilityProcess: z.boolean(),
+  /**
+   * Threads the heavy kernels split their batch across (wasm: the engine's and its kernel
+   * worker threads), and why there are no more (one core, turned off, a worker failed).
+   */
+  threads: z.object({ count: z.number().int().min(1), reason: z.string().nullable() }).strict().optional(),
 });
 export type EngineInfo = z.infer<typeof EngineInfo>;
 

@@ -67,6 +67,7 @@ export async function createEngine(options: EngineOptions, emit: Emit): Promise<
     pid: process.pid,
     platform: `${process.platform}-${process.arch}`,
     utilityProcess: options.utilityProcess,
+    ...(choice.threads() ? { threads: choice.threads()! } : {}),
   });
 
   const findJob = (jobId: string): Trainer => {

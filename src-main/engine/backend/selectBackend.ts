@@ -5,9 +5,11 @@
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import os from 'node:os';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendAvailability, BackendName } from '@contract';
-import { registerWasmGradientKernels } from './wasmGradients';
+import { KernelThreads, registerWasmGradientKernels, splitWasmKernels } from './wasmGradients';
 
 const nodeRequire = createRequire(__filename);
 
@@ -19,9 +21,54 @@ const LADDER: { name: BackendName; package: string; tfjsName: string }[] = [
   { name: 'cpu', package: '@tensorflow/tfjs-backend-cpu', tfjsName: 'cpu' },
 ];
 
+export interface ThreadsInfo {
+  count: number;
+  reason: string | null;
+}
+
 export interface BackendChoice {
   backend: BackendName;
   backends: BackendAvailability[];
+  /** The threads the heavy kernels use now (a worker that fails drops them to one); native backends manage their own. */
+  threads(): ThreadsInfo | undefined;
+}
+
+/** Most threads a split kernel uses by default: more parts copy more for less work each. */
+const MAX_THREADS = 4;
+
+/**
+ * How many threads the wasm backend's heavy kernels split across: TRAINBENCH_THREADS when set
+ * (1 turns splitting off), else the cores available, at most MAX_THREADS.
+ */
+function threadsWanted(): ThreadsInfo {
+  const env = process.env['TRAINBENCH_THREADS'];
+  if (env !== undefined && env !== '') {
+    const n = Number(env);
+    if (!Number.isInteger(n) || n < 1 || n > 64) return { count: 1, reason: `TRAINBENCH_THREADS="${env}" is not a whole number from 1 to 64; using one thread` };
+    return { count: n, reason: n === 1 ? 'TRAINBENCH_THREADS=1' : null };
+  }
+  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  if (cores <= 1) return { count: 1, reason: 'one core' };
+  return { count: Math.min(cores, MAX_THREADS), reason: null };
+}
+
+/**
+ * Starts the kernel worker threads of the wasm backend (wasm/batchSplit.ts) beside the built
+ * engine (out/main/kernelWorker.js) and splits the heavy kernels across them.
+ */
+async function startKernelThreads(): Promise<() => ThreadsInfo> {
+  const wanted = threadsWanted();
+  if (wanted.count <= 1) return () => wanted;
+  const script = join(__dirname, 'kernelWorker.js');
+  if (!existsSync(script)) return () => ({ count: 1, reason: `no kernel worker script at ${script} (not a built engine)` });
+  try {
+    const threads = await KernelThreads.start(script, wanted.count - 1);
+    splitWasmKernels(tf, threads);
+    return () => ({ count: threads.threads, reason: threads.failure === null ? null : `a kernel worker thread failed, one thread since: ${threads.failure}` });
+  } catch (error) {
+    const reason = `kernel worker threads did not start: ${shorten(error)}`;
+    return () => ({ count: 1, reason });
+  }
 }
 
 function shorten(error: unknown): string {
@@ -95,5 +142,8 @@ export async function selectBackend(forced?: BackendName): Promise<BackendChoice
     throw new Error(forced ? `backend "${forced}" is not available: ${why}` : `no tfjs backend could be initialised: ${why}`);
   }
   await tf.ready();
-  return { backend: chosen, backends };
+  let threads: () => ThreadsInfo | undefined = () => undefined;
+  if (chosen === 'wasm') threads = await startKernelThreads();
+  else if (chosen === 'cpu') threads = () => ({ count: 1, reason: 'the cpu backend runs on one thread' });
+  return { backend: chosen, backends, threads };
 }

@@ -34,10 +34,16 @@ import { fusedMatMul, sharedIdentity, untransposedMatMul } from './wasm/matMul';
 import { leadingAxesSum } from './wasm/reductions';
 import { SQUARED_NORMS, squaredNorms } from './wasm/squaredNorms';
 
+import { splitRules } from './wasm/splitRules';
+import type { KernelThreads } from './wasm/batchSplit';
+
 export { enableWasmThreads, type WasmBackendModule } from './wasm/threads';
+export { KernelThreads } from './wasm/batchSplit';
 
 /** Marks kernel functions installed here, so a second call recognises them. */
 const MARK = Symbol.for('trainbench.wasmGradients');
+/** Marks kernels wrapped by `splitWasmKernels`. */
+const SPLIT = Symbol.for('trainbench.wasmSplit');
 
 export interface WasmGradientOptions {
   /**
@@ -109,4 +115,25 @@ export function registerWasmGradientKernels(tf: TF = tfEngine, options: WasmGrad
     if (fast === true || (Array.isArray(fast) && fast.includes(name))) install(name, make, true);
   }
   return registered;
+}
+
+/**
+ * Wraps the kernels of `splitRules` (conv2d and its gradients, the pooling gradients) so that
+ * their batch splits across `threads` (wasm/batchSplit.ts). Call after
+ * `registerWasmGradientKernels`, which then leaves the wrapped kernels alone. Returns the names
+ * wrapped.
+ */
+export function splitWasmKernels(tf: TF, threads: KernelThreads): string[] {
+  const wrapped: string[] = [];
+  for (const [name, rule] of Object.entries(splitRules(tf))) {
+    const existing = tf.getKernel(name, BACKEND);
+    if (!existing || (existing.kernelFunc as unknown as Record<symbol, unknown>)[SPLIT] === true) continue;
+    const kernelFunc = threads.wrap(name, rule, existing.kernelFunc as unknown as KernelFn);
+    (kernelFunc as unknown as Record<symbol, unknown>)[MARK] = true;
+    (kernelFunc as unknown as Record<symbol, unknown>)[SPLIT] = true;
+    tf.unregisterKernel(name, BACKEND);
+    tf.registerKernel({ ...existing, kernelFunc: kernelFunc as unknown as TfModule.KernelFunc });
+    wrapped.push(name);
+  }
+  return wrapped;
 }

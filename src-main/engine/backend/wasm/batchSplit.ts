@@ -1,0 +1,362 @@
+/**
+ * Intra-op parallelism for the wasm backend in Node: the heavy kernels of a training step split
+ * their batch across threads. tfjs 4.22 runs the wasm backend on one thread in Node (its
+ * threaded build is off there, tfjs#3830), so on a machine with two cores a conv net trains on
+ * half of it. Here each of `threads − 1` worker threads holds its own wasm backend (the same
+ * kernels, `kernelWorker.ts`); a wrapped kernel (Conv2D, the conv2d and pooling gradients)
+ * copies the later parts of its batch into a SharedArrayBuffer, posts them to the workers,
+ * computes the first part itself, then waits (Atomics.wait: the kernel is synchronous) and
+ * joins the parts: concatenated along the batch, or summed for the filter gradient.
+ *
+ * Every sample of a convolution or a pooling is computed by the same code whichever thread
+ * runs it, so concatenated outputs are bit-identical to one thread's; a filter gradient is a sum
+ * over the batch and the parts add in a fixed order, so it is reproducible for a given number
+ * of threads (and differs from one thread's in the last bits). A call is split only when its
+ * work is large against the bytes it moves (`worth`); small ones (the 2-D presets, probes of a
+ * few samples) run on the calling thread as before. A worker that fails or does not answer in
+ * `TIMEOUT_MS` turns splitting off for the rest of the process, with the reason kept.
+ */
+import { Worker } from 'node:worker_threads';
+import { prod, type Info, type KernelArgs, type KernelFn, type WasmBackendFull } from './kernelOps';
+
+/** Control words at the start of the shared buffer: state, then the error text's length. */
+export const CONTROL_BYTES = 64;
+/** The error text's room, after the control words. */
+export const ERROR_BYTES = 4096;
+/** Where inputs and outputs start. */
+export const DATA_OFFSET = CONTROL_BYTES + ERROR_BYTES;
+export const STATE = { idle: 0, busy: 1, done: 2, failed: 3 } as const;
+/** How long a kernel waits for a worker before it gives up on splitting. */
+const TIMEOUT_MS = 60_000;
+
+/** A part's input as posted to a worker: where in the shared buffer it lies. */
+export interface JobInput {
+  name: string;
+  shape: number[];
+  offset: number;
+}
+/** What a worker is asked to compute. */
+export interface Job {
+  kernel: string;
+  attrs: Record<string, unknown>;
+  inputs: JobInput[];
+  out: { offset: number; elements: number };
+  /** A larger buffer, replacing the worker's, when the job does not fit the last one. */
+  buffer?: SharedArrayBuffer;
+}
+
+const align = (bytes: number): number => Math.ceil(bytes / 16) * 16;
+
+/** One worker thread and its shared buffer. */
+class Helper {
+  private buffer: SharedArrayBuffer;
+  private control: Int32Array;
+  private outOffset = 0;
+  private outElements = 0;
+
+  constructor(private readonly worker: Worker, buffer: SharedArrayBuffer) {
+    this.buffer = buffer;
+    this.control = new Int32Array(buffer, 0, CONTROL_BYTES / 4);
+  }
+
+  /** Copies the part's inputs into the shared buffer and posts the job. */
+  post(kernel: string, attrs: Record<string, unknown>, inputs: { name: string; shape: number[]; data: Float32Array }[], outElements: number): void {
+    let offset = DATA_OFFSET;
+    const placed: JobInput[] = inputs.map((input) => {
+      const at = offset;
+      offset = align(offset + input.data.byteLength);
+      return { name: input.name, shape: input.shape, offset: at };
+    });
+    const out = { offset, elements: outElements };
+    const needed = offset + outElements * 4;
+    let grown: SharedArrayBuffer | undefined;
+    if (needed > this.buffer.byteLength) {
+      grown = new SharedArrayBuffer(align(Math.max(needed, this.buffer.byteLength * 1.5)));
+      this.buffer = grown;
+      this.control = new Int32Array(grown, 0, CONTROL_BYTES / 4);
+    }
+    inputs.forEach((input, i) => new Float32Array(this.buffer, placed[i]!.offset, input.data.length).set(input.data));
+    this.outOffset = out.offset;
+    this.outElements = outElements;
+    Atomics.store(this.control, 0, STATE.busy);
+    const job: Job = { kernel, attrs, inputs: placed, out, ...(grown ? { buffer: grown } : {}) };
+    this.worker.postMessage(job);
+  }
+
+  /** Waits for the posted job; its output, a view of the shared buffer. */
+  wait(): Float32Array {
+    const deadline = Date.now() + TIMEOUT_MS;
+    while (Atomics.load(this.control, 0) === STATE.busy) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`a kernel worker thread did not answer within ${TIMEOUT_MS / 1000} s`);
+      Atomics.wait(this.control, 0, STATE.busy, left);
+    }
+    const state = Atomics.load(this.control, 0);
+    Atomics.store(this.control, 0, STATE.idle);
+    if (state !== STATE.done) {
+      const length = Atomics.load(this.control, 1);
+      const text = new TextDecoder().decode(new Uint8Array(this.buffer, CONTROL_BYTES, Math.min(length, ERROR_BYTES)).slice());
+      throw new Error(`a kernel worker thread failed: ${text || 'no reason given'}`);
+    }
+    return new Float32Array(this.buffer, this.outOffset, this.outElements);
+  }
+
+  terminate(): Promise<number> {
+    return this.worker.terminate();
+  }
+}
+
+/** How a kernel splits: which inputs are cut along axis 0, how the parts' outputs join. */
+export interface SplitRule {
+  /** Inputs cut along axis 0 (the batch); the others go whole to every part. */
+  split: readonly string[];
+  combine: 'concat' | 'sum';
+  /** The output shape of a part of `n` samples. */
+  outShape(inputs: Record<string, Info>, attrs: Record<string, unknown>, n: number): number[];
+  /** The attributes for a part of `n` samples, when they name the batch size. */
+  partAttrs?(attrs: Record<string, unknown>, n: number): Record<string, unknown>;
+  /** Multiply-adds of the whole call, to weigh against the bytes a split moves. */
+  work(inputs: Record<string, Info>, attrs: Record<string, unknown>): number;
+  /**
+   * Least work per element a split copies (the other parts' inputs and outputs) for the split
+   * to pay; 0 when the kernel's own cost per element is high anyway (the pooling loops).
+   */
+  minWorkPerCopied?: number;
+}
+
+/**
+ * Splits only when the work per element copied to and from the workers is high enough to pay
+ * for the copies (and when there is enough work at all): measured on the CNN of the throughput
+ * bench, see the profile-cnn bench.
+ */
+const MIN_WORK = 4_000_000;
+
+export interface KernelThreadsOptions {
+  /** How long to wait for each worker to initialise its backend (ms). */
+  readyTimeoutMs?: number;
+  /** Split every call that can be split, however small (tests, benches); by default calls with little work run whole. */
+  always?: boolean;
+}
+
+export class KernelThreads {
+  /** Why splitting stopped, once it has. */
+  failure: string | null = null;
+  /**
+   * True while a split call runs: a kernel that the calling thread's part runs inside it (the
+   * conv2d gradients run Conv2D) runs whole, since the workers are busy with the outer call.
+   */
+  private splitting = false;
+
+  /** Calls split so far (tests and benches read it). */
+  splitCalls = 0;
+
+  private constructor(
+    private readonly helpers: Helper[],
+    private readonly always: boolean,
+  ) {}
+
+  /** Threads taking part in a split kernel, the calling one included. */
+  get threads(): number {
+    return this.failure === null ? this.helpers.length + 1 : 1;
+  }
+
+  /**
+   * Starts `count` worker threads running `script` (the built kernelWorker), each initialising
+   * its wasm backend; resolves once all are ready, rejects with the first one's error.
+   */
+  static async start(script: string, count: number, options: KernelThreadsOptions = {}): Promise<KernelThreads> {
+    const timeoutMs = options.readyTimeoutMs ?? 30_000;
+    const started = await Promise.allSettled(
+      Array.from({ length: count }, async () => {
+        const buffer = new SharedArrayBuffer(DATA_OFFSET + (16 << 20));
+        const worker = new Worker(script, { workerData: { buffer } });
+        worker.unref();
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`kernel worker thread not ready after ${timeoutMs / 1000} s`)), timeoutMs);
+          worker.once('message', (message: unknown) => {
+            clearTimeout(timer);
+            if (typeof message === 'object' && message !== null && (message as { ready?: unknown }).ready === true) resolve();
+            else reject(new Error(`kernel worker thread: ${String((message as { error?: unknown } | null)?.error ?? 'unexpected first message')}`));
+          });
+          worker.once('error', (error) => {
+            clearTimeout(timer);
+            reject(error);
+          });
+        });
+        return new Helper(worker, buffer);
+      }),
+    );
+    const helpers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    const failed = started.find((s) => s.status === 'rejected');
+    if (failed) {
+      await Promise.all(helpers.map((h) => h.terminate()));
+      throw failed.reason instanceof Error ? failed.reason : new Error(String(failed.reason));
+    }
+    return new KernelThreads(helpers, options.always ?? false);
+  }
+
+  terminate(): Promise<void> {
+    this.failure ??= 'terminated';
+    return Promise.all(this.helpers.map((h) => h.terminate())).then(() => undefined);
+  }
+
+  /** `inner` with its batch split across the threads when `rule` says it pays. */
+  wrap(name: string, rule: SplitRule, inner: KernelFn): KernelFn {
+    return (args: KernelArgs): Info | Info[] => {
+      const inputs = args.inputs as Record<string, Info>;
+      const attrs = args.attrs ?? {};
+      const lead = inputs[rule.split[0]!];
+      const parts = this.threads;
+      if (this.splitting || parts < 2 || !lead || lead.shape[0]! < 2 * parts) return inner(args);
+      for (const info of Object.values(inputs)) if (info && info.dtype !== 'float32') return inner(args);
+      const n = lead.shape[0]!;
+      if (rule.split.some((s) => inputs[s]?.shape[0] !== n)) return inner(args);
+      const work = rule.work(inputs, attrs);
+      if (!this.always && work < MIN_WORK) return inner(args);
+      const counts = Array.from({ length: parts }, (_, k) => Math.floor((n * (k + 1)) / parts) - Math.floor((n * k) / parts));
+      if (!this.always && rule.minWorkPerCopied && work < rule.minWorkPerCopied * copied(rule, inputs, attrs, n, counts)) return inner(args);
+      const begins = counts.map((_, k) => Math.floor((n * k) / parts));
+      this.splitting = true;
+      this.splitCalls++;
+      try {
+        return this.run(name, rule, inner, args, inputs, attrs, counts, begins);
+      } catch (error) {
+        if (!isOwnError(error)) this.failure = error instanceof Error ? error.message : String(error);
+        throw error;
+      } finally {
+        this.splitting = false;
+      }
+    };
+  }
+
+  private run(name: string, rule: SplitRule, inner: KernelFn, args: KernelArgs, inputs: Record<string, Info>, attrs: Record<string, unknown>, counts: number[], begins: number[]): Info {
+    const wasm = args.backend as WasmBackendFull;
+    const names = Object.keys(inputs).filter((k) => inputs[k] !== undefined);
+    const perSample = (info: Info): number => prod(info.shape.slice(1));
+    // The workers' parts: copied out of the heap now, while the views are fresh.
+    this.helpers.forEach((helper, i) => {
+      const k = i + 1;
+      const data = names.map((key) => {
+        const info = inputs[key]!;
+        const view = wasm.typedArrayFromHeap(info);
+        if (!rule.split.includes(key)) return { name: key, shape: info.shape, data: view };
+        const per = perSample(info);
+        return { name: key, shape: [counts[k]!, ...info.shape.slice(1)], data: view.subarray(begins[k]! * per, (begins[k]! + counts[k]!) * per) };
+      });
+      helper.post(name, rule.partAttrs?.(attrs, counts[k]!) ?? attrs, data, prod(rule.outShape(inputs, attrs, counts[k]!)));
+    });
+    // This thread's part: the leading samples, read in place (a view, no copy).
+    const own: Record<string, Info> = {};
+    const views: Info[] = [];
+    let mine: Info | null = null;
+    let failure: unknown = null;
+    try {
+      for (const key of names) {
+        const info = inputs[key]!;
+        if (!rule.split.includes(key)) {
+          own[key] = info;
+          continue;
+        }
+        const view = leadingView(wasm, info, counts[0]!);
+        views.push(view);
+        own[key] = view;
+      }
+      const result = inner({ inputs: own, backend: args.backend, attrs: rule.partAttrs?.(attrs, counts[0]!) ?? attrs });
+      if (Array.isArray(result)) throw new Error(`${name} returned several outputs`);
+      mine = result;
+    } catch (error) {
+      failure = error;
+    } finally {
+      for (const view of views) releaseView(wasm, view);
+    }
+    // Always collect the workers, so that each is idle again whatever happened here.
+    const theirs: Float32Array[] = [];
+    let helperFailure: unknown = null;
+    for (const helper of this.helpers) {
+      try {
+        theirs.push(helper.wait());
+      } catch (error) {
+        helperFailure ??= error;
+      }
+    }
+    if (failure !== null || helperFailure !== null || mine === null) {
+      if (mine) wasm.disposeData(mine.dataId);
+      if (failure !== null) {
+        // This thread's own error (a bad shape, say) is the kernel's error, not the workers'.
+        if (helperFailure === null) throw markOwn(failure);
+      }
+      throw helperFailure ?? failure;
+    }
+    if (rule.combine === 'sum') {
+      const sum = wasm.typedArrayFromHeap(mine);
+      for (const part of theirs) {
+        if (part.length !== sum.length) throw new Error(`${name}: a worker's part has ${part.length} elements, expected ${sum.length}`);
+        for (let i = 0; i < sum.length; i++) sum[i] = sum[i]! + part[i]!;
+      }
+      return mine;
+    }
+    const shape = [counts.reduce((a, b) => a + b, 0), ...mine.shape.slice(1)];
+    const out = wasm.makeOutput(shape, 'float32');
+    const view = wasm.typedArrayFromHeap(out);
+    const first = wasm.typedArrayFromHeap(mine);
+    view.set(first, 0);
+    let at = first.length;
+    for (const part of theirs) {
+      view.set(part, at);
+      at += part.length;
+    }
+    wasm.disposeData(mine.dataId);
+    if (at !== view.length) {
+      wasm.disposeData(out.dataId);
+      throw new Error(`${name}: the parts hold ${at} elements, the output ${view.length}`);
+    }
+    return out;
+  }
+}
+
+/** Elements a split copies between threads: the other parts' inputs and outputs. */
+function copied(rule: SplitRule, inputs: Record<string, Info>, attrs: Record<string, unknown>, n: number, counts: number[]): number {
+  const others = n - counts[0]!;
+  let elements = 0;
+  for (const [key, info] of Object.entries(inputs)) {
+    if (!info) continue;
+    elements += rule.split.includes(key) ? (prod(info.shape) / n) * others : prod(info.shape) * (counts.length - 1);
+  }
+  const out = prod(rule.outShape(inputs, attrs, n));
+  elements += rule.combine === 'concat' ? (out / n) * others : out * (counts.length - 1);
+  return elements;
+}
+
+/** The wasm backend's bookkeeping that views of a tensor's leading samples need. */
+interface WasmInternals {
+  getMemoryOffset(dataId: object): number;
+  dataIdMap: { get(dataId: object): { id: number } | undefined; delete(dataId: object): boolean };
+  wasm: { tfjs: { disposeData(id: number): void } };
+}
+
+/**
+ * A tensor info over the first `n` samples of `info`, sharing its memory (the wasm backend's
+ * `makeOutput` with a memory offset registers memory it did not allocate). Must be released
+ * with `releaseView`, never `disposeData`, which would free the memory it shares.
+ */
+function leadingView(wasm: WasmBackendFull, info: Info, n: number): Info {
+  const internals = wasm as unknown as WasmInternals;
+  return wasm.makeOutput([n, ...info.shape.slice(1)], info.dtype, internals.getMemoryOffset(info.dataId));
+}
+
+/** Forgets a view: the backend's record of it, not the memory, which its tensor still owns. */
+function releaseView(wasm: WasmBackendFull, view: Info): void {
+  const internals = wasm as unknown as WasmInternals;
+  const record = internals.dataIdMap.get(view.dataId);
+  if (!record) return;
+  internals.wasm.tfjs.disposeData(record.id);
+  internals.dataIdMap.delete(view.dataId);
+}
+
+/** An error of the calling thread's own part: the wrapper rethrows it and keeps splitting on. */
+const OWN = Symbol('trainbench.ownKernelError');
+function markOwn(error: unknown): unknown {
+  if (error instanceof Error) (error as Error & { [OWN]?: true })[OWN] = true;
+  return error;
+}
+export const isOwnError = (error: unknown): boolean => error instanceof Error && (error as Error & { [OWN]?: true })[OWN] === true;
