@@ -38,7 +38,7 @@ async function firstLosses(h: EngineHost, steps: number): Promise<number[]> {
     if (losses.length >= steps) done();
   });
   const spec = preset('mnist-cnn', { epochs: 1, seed: 5 });
-  const { jobId } = await h.request('train.start', { spec: { ...spec, monitor: { ...spec.monitor, probeSize: 32 } } });
+  const { jobId } = (await h.request('train.start', { spec: { ...spec, monitor: { ...spec.monitor, probeSize: 32 } } })) as { jobId: string };
   await enough;
   off();
   const ended = nextEvent<EventOf<'train.status'>>(h, 'train.status', (e) => e.status === 'stopped' || e.status === 'done');

@@ -251,7 +251,7 @@ describe('Sum on wasm matches cpu', () => {
 
 describe('TrainbenchSquaredNorms on wasm matches tfjs ops on cpu', () => {
   it('gives Σx² of each square input and Σ(a − b)² of each pair, leaking nothing', async () => {
-    const shapes = [[784, 128], [128], [3, 3, 1, 16], []];
+    const shapes = [[784, 128], [128], [3, 3, 1, 16], [], [7], [5, 3]];
     const xs = shapes.map((s, i) => random(size(s), 800 + i));
     const ys = shapes.map((s, i) => random(size(s), 900 + i));
     await tf.setBackend('cpu');
@@ -270,6 +270,13 @@ describe('TrainbenchSquaredNorms on wasm matches tfjs ops on cpu', () => {
     expect(out.shape).toEqual([2 * a.length]);
     expect(relativeError(out.dataSync() as Float32Array, expected)).toBeLessThan(1e-5);
     out.dispose();
+    // pairSquares: Σa² and Σ(a − b)² of each pair from one pass, in the same order.
+    const pairs: tf.NamedTensorMap = {};
+    a.forEach((t, i) => ((pairs[`a${i}`] = t), (pairs[`b${i}`] = b[i]!)));
+    const fused = tf.engine().runKernel('TrainbenchSquaredNorms', pairs, { squares: 0, differences: a.length, pairSquares: true }) as tf.Tensor;
+    expect(fused.shape).toEqual([2 * a.length]);
+    expect(relativeError(fused.dataSync() as Float32Array, expected)).toBeLessThan(1e-5);
+    fused.dispose();
     expect(tf.backend().numDataIds()).toBe(buffers);
     expect(() => tf.engine().runKernel('TrainbenchSquaredNorms', { s0: a[0]! }, { squares: 2, differences: 0 })).toThrow(/input s1 is missing/);
     tf.dispose([...a, ...b]);

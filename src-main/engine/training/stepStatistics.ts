@@ -41,14 +41,14 @@ export type GradientSquares = tf.Tensor1D;
 const fastNorms = (): boolean => tf.getBackend() === 'wasm' && tf.getKernel(SQUARED_NORMS, 'wasm') !== undefined;
 
 /** Σx² of each of `squares`, then Σ(a − b)² of each pair, as one float32 [n + m] tensor. */
-function squaredNormsKernel(squares: tf.Tensor[], differences: [tf.Tensor, tf.Tensor][]): tf.Tensor1D {
+function squaredNormsKernel(squares: tf.Tensor[], differences: [tf.Tensor, tf.Tensor][], pairSquares = false): tf.Tensor1D {
   const inputs: tf.NamedTensorMap = {};
   squares.forEach((t, i) => (inputs[`s${i}`] = t));
   differences.forEach(([a, b], i) => {
     inputs[`a${i}`] = a;
     inputs[`b${i}`] = b;
   });
-  return tf.engine().runKernel(SQUARED_NORMS, inputs, { squares: squares.length, differences: differences.length }) as tf.Tensor1D;
+  return tf.engine().runKernel(SQUARED_NORMS, inputs, { squares: squares.length, differences: differences.length, pairSquares }) as tf.Tensor1D;
 }
 
 export class StepStatistics {
@@ -79,7 +79,8 @@ export class StepStatistics {
   pack(loss: tf.Scalar, accuracy: tf.Scalar, gradSq: GradientSquares, before: tf.Tensor[]): tf.Tensor1D {
     const head = tf.stack([loss, accuracy]);
     if (fastNorms()) {
-      const norms = squaredNormsKernel(this.variables, this.variables.map((v, i) => [v, before[i]!] as [tf.Tensor, tf.Tensor]));
+      // Σw² and Σ(w − w_before)² of each variable in one pass: weights, then updates.
+      const norms = squaredNormsKernel([], this.variables.map((v, i) => [v, before[i]!] as [tf.Tensor, tf.Tensor]), true);
       return tf.concat([head, gradSq, norms]) as tf.Tensor1D;
     }
     const weightSq = this.variables.map((v) => sumSq(v));
