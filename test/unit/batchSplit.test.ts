@@ -131,7 +131,7 @@ describe('kernels split across two threads', () => {
     await defaults.terminate();
   });
 
-  it('a worker that fails turns splitting off with the reason; the kernel answers on one thread', () => {
+  it('a worker that fails turns splitting off with the reason; the call and later ones run on one thread', () => {
     // A kernel the engine's thread has and the worker does not: the worker's part fails.
     const copy: KernelFn = ({ inputs, backend }) => {
       const x = inputs['x']!;
@@ -143,11 +143,11 @@ describe('kernels split across two threads', () => {
     const wrapped = threads.wrap('TrainbenchTestOnlyCopy', { split: ['x'], combine: 'concat', outShape: (i, _a, n) => [n, ...i['x']!.shape.slice(1)], work: () => 1e9 }, copy);
     tf.registerKernel({ kernelName: 'TrainbenchTestOnlyCopy', backendName: 'wasm', kernelFunc: wrapped as unknown as tf.KernelFunc });
     const x = tf.tensor2d(values(8 * 3, 9), [8, 3]);
-    expect(() => tf.engine().runKernel('TrainbenchTestOnlyCopy', { x }, {})).toThrow(/kernel worker thread failed: wasm kernel "TrainbenchTestOnlyCopy" is not registered in the worker/);
-    expect(threads.threads).toBe(1);
-    expect(threads.failure).toMatch(/not registered in the worker/);
+    // The call that meets the failure is computed again, whole, on this thread.
     const copied = tf.engine().runKernel('TrainbenchTestOnlyCopy', { x }, {}) as tf.Tensor;
     expect(Array.from(copied.dataSync())).toEqual(Array.from(x.dataSync()));
+    expect(threads.threads).toBe(1);
+    expect(threads.failure).toMatch(/kernel worker thread failed: wasm kernel "TrainbenchTestOnlyCopy" is not registered in the worker/);
     const before = threads.splitCalls;
     const again = CASES[0]!.run();
     expect(threads.splitCalls).toBe(before);

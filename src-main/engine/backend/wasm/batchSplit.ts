@@ -14,7 +14,8 @@
  * of threads (and differs from one thread's in the last bits). A call is split only when its
  * work is large against the bytes it moves (`worth`); small ones (the 2-D presets, probes of a
  * few samples) run on the calling thread as before. A worker that fails or does not answer in
- * `TIMEOUT_MS` turns splitting off for the rest of the process, with the reason kept.
+ * `TIMEOUT_MS` turns splitting off for the rest of the process, with the reason kept; the call
+ * that met the failure is computed again, whole, on the calling thread, so training goes on.
  */
 import { Worker } from 'node:worker_threads';
 import { prod, type Info, type KernelArgs, type KernelFn, type WasmBackendFull } from './kernelOps';
@@ -53,14 +54,19 @@ class Helper {
   private control: Int32Array;
   private outOffset = 0;
   private outElements = 0;
+  /** Why the worker is gone (heard between kernels: this thread's event loop runs then). */
+  private gone: string | null = null;
 
   constructor(private readonly worker: Worker, buffer: SharedArrayBuffer) {
     this.buffer = buffer;
     this.control = new Int32Array(buffer, 0, CONTROL_BYTES / 4);
+    worker.on('exit', (code) => (this.gone ??= `exited with code ${code}`));
+    worker.on('error', (error) => (this.gone ??= error.message));
   }
 
   /** Copies the part's inputs into the shared buffer and posts the job. */
   post(kernel: string, attrs: Record<string, unknown>, inputs: { name: string; shape: number[]; data: Float32Array }[], outElements: number): void {
+    if (this.gone !== null) throw new Error(`a kernel worker thread ${this.gone}`);
     let offset = DATA_OFFSET;
     const placed: JobInput[] = inputs.map((input) => {
       const at = offset;
@@ -221,11 +227,13 @@ export class KernelThreads {
       try {
         return this.run(name, rule, inner, args, inputs, attrs, counts, begins);
       } catch (error) {
-        if (!isOwnError(error)) this.failure = error instanceof Error ? error.message : String(error);
-        throw error;
+        if (isOwnError(error)) throw error;
+        // A worker failed: this call, and every later one, runs whole on this thread.
+        this.failure = error instanceof Error ? error.message : String(error);
       } finally {
         this.splitting = false;
       }
+      return inner(args);
     };
   }
 
