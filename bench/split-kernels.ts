@@ -3,16 +3,19 @@
  * threads (src-main/engine/backend/wasm/batchSplit.ts), wall time per call: where a split pays
  * and where its copies eat the gain. Tunes the `MIN_WORK` and the rules of splitRules.ts.
  *
- *   npx electron-vite build && npm run bench -- split-kernels [--threads N] [--reps N]
+ *   npx electron-vite build && npm run bench -- split-kernels [--threads N] [--reps N] [--windows N]
  *
  * Needs the built worker (out/main/kernelWorker.js). Calls alternate one thread / split, so
- * that a disturbance from another process hits both; the table gives medians.
+ * that a disturbance from another process hits both; the table gives medians. Then the whole
+ * training step of that CNN (Adam, the loss read back), in windows of 10 steps alternating
+ * one thread and the engine's default split (small calls whole), `--windows` of each: the
+ * step's wall time, median over windows.
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import os from 'node:os';
 import { join } from 'node:path';
-import { KernelThreads, registerWasmGradientKernels } from '../src-main/engine/backend/wasmGradients';
+import { KernelThreads, registerWasmGradientKernels, splitWasmKernels } from '../src-main/engine/backend/wasmGradients';
 import { splitRules } from '../src-main/engine/backend/wasm/splitRules';
 import type { KernelFn } from '../src-main/engine/backend/wasm/kernelOps';
 
@@ -54,6 +57,53 @@ function calls(): Call[] {
   ];
 }
 
+const WINDOWS = Number(arg('--windows', '12'));
+
+/** The throughput bench's CNN step, one thread against the engine's split, alternating windows. */
+async function stepAB(): Promise<void> {
+  const threads = await KernelThreads.start(join(process.cwd(), 'out', 'main', 'kernelWorker.js'), THREADS - 1);
+  splitWasmKernels(tf, threads);
+  const glorot = (shape: number[], fanIn: number, fanOut: number, seed: number): tf.Variable => {
+    const limit = Math.sqrt(6 / (fanIn + fanOut));
+    return tf.variable(tf.randomUniform(shape, -limit, limit, 'float32', seed));
+  };
+  const vars = [glorot([3, 3, 1, 16], 9, 144, 1), tf.variable(tf.zeros([16])), glorot([3, 3, 16, 32], 144, 288, 2), tf.variable(tf.zeros([32])), glorot([1568, 10], 1568, 10, 3), tf.variable(tf.zeros([10]))];
+  const [k1, c1, k2, c2, w, b] = vars as [tf.Variable<tf.Rank.R4>, tf.Variable, tf.Variable<tf.Rank.R4>, tf.Variable, tf.Variable<tf.Rank.R2>, tf.Variable];
+  const forward = (x: tf.Tensor4D): tf.Tensor2D => {
+    let h = tf.fused.conv2d({ x, filter: k1, strides: 1, pad: 'same', bias: c1, activation: 'relu' });
+    h = tf.maxPool(h, 2, 2, 'valid');
+    h = tf.fused.conv2d({ x: h, filter: k2, strides: 1, pad: 'same', bias: c2, activation: 'relu' });
+    h = tf.maxPool(h, 2, 2, 'valid');
+    return tf.fused.matMul({ a: tf.reshape(h, [h.shape[0], 1568]), b: w, bias: b }) as tf.Tensor2D;
+  };
+  const x = tf.randomNormal([128, 28, 28, 1], 0, 1, 'float32', 7) as tf.Tensor4D;
+  const y = tf.oneHot(tf.randomUniform([128], 0, 10, 'int32', 8) as tf.Tensor1D, 10);
+  const optimizer = tf.train.adam(1e-3);
+  const step = (): void => {
+    const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, forward(x)), true, vars)!;
+    loss.dataSync();
+    loss.dispose();
+  };
+  const window = (): number => {
+    const t0 = performance.now();
+    for (let i = 0; i < 10; i++) step();
+    return (performance.now() - t0) / 10;
+  };
+  for (let i = 0; i < 5; i++) step();
+  const whole: number[] = [];
+  const split: number[] = [];
+  for (let i = 0; i < WINDOWS; i++) {
+    threads.paused = true;
+    whole.push(window());
+    threads.paused = false;
+    split.push(window());
+  }
+  const a = median(whole);
+  const s = median(split);
+  console.log(`\nCNN training step, batch 128 (${WINDOWS} alternating windows of 10 steps, median): one thread ${a.toFixed(1)} ms (${((128 * 1000) / a).toFixed(0)} samples/s), split across ${THREADS} threads ${s.toFixed(1)} ms (${((128 * 1000) / s).toFixed(0)} samples/s): ${(a / s).toFixed(2)}×`);
+  await threads.terminate();
+}
+
 const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
 
 async function main(): Promise<void> {
@@ -92,6 +142,7 @@ async function main(): Promise<void> {
   console.log(`wall time per call, median of ${REPS}; ${os.cpus().length} cores, load average ${os.loadavg().map((v) => v.toFixed(2)).join(' ')}\n`);
   console.log([line(header), `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|')}|`, ...rows.map(line)].join('\n'));
   await threads.terminate();
+  await stepAB();
 }
 
 void main();

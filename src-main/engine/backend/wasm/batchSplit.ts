@@ -155,6 +155,8 @@ export class KernelThreads {
 
   /** Calls split so far (tests and benches read it). */
   splitCalls = 0;
+  /** While true every call runs whole (benches alternate to compare on the same machine state). */
+  paused = false;
 
   private constructor(
     private readonly helpers: Helper[],
@@ -213,7 +215,7 @@ export class KernelThreads {
       const attrs = args.attrs ?? {};
       const lead = inputs[rule.split[0]!];
       const parts = this.threads;
-      if (this.splitting || parts < 2 || !lead || lead.shape[0]! < 2 * parts) return inner(args);
+      if (this.splitting || this.paused || parts < 2 || !lead || lead.shape[0]! < 2 * parts) return inner(args);
       for (const info of Object.values(inputs)) if (info && info.dtype !== 'float32') return inner(args);
       const n = lead.shape[0]!;
       if (rule.split.some((s) => inputs[s]?.shape[0] !== n)) return inner(args);
