@@ -1,4 +1,5 @@
 import { test, expect } from '@playwright/test';
+import os from 'node:os';
 import { startServeProcess, type ServeProcess } from '../support/serveProcess';
 
 let serve: ServeProcess;
@@ -19,6 +20,9 @@ test('the page shows the engine backend and navigates between screens', async ({
   await page.goto(serve.url);
   await expect(page.getByTestId('engine-backend')).toContainText('wasm');
   await expect(page.getByTestId('engine-state')).toHaveText('ready');
+  // The heavy kernels split across one thread per core, at most four (batchSplit.ts).
+  const threads = Math.min(os.availableParallelism(), 4);
+  await expect(page.getByTestId('engine-threads')).toHaveText(threads === 1 ? '1 thread' : `${threads} threads`);
   // The token leaves the address bar once read.
   expect(page.url()).not.toContain('token=');
   for (const name of ['Data', 'Model', 'Runs', 'Train']) {
