@@ -22,6 +22,7 @@ import os from 'node:os';
 import { KernelThreads, registerWasmGradientKernels, splitWasmKernels } from '../src-main/engine/backend/wasmGradients';
 import { join } from 'node:path';
 import '@tensorflow/tfjs-backend-wasm';
+import { benchCnn } from './support/cnn';
 
 const arg = (name: string, fallback: string): string => {
   const i = process.argv.indexOf(name);
@@ -99,24 +100,6 @@ class KernelClock {
   }
 }
 
-function cnn(): { vars: tf.Variable[]; forward: (x: tf.Tensor4D) => tf.Tensor2D } {
-  const glorot = (shape: number[], fanIn: number, fanOut: number, seed: number): tf.Variable => {
-    const limit = Math.sqrt(6 / (fanIn + fanOut));
-    return tf.variable(tf.randomUniform(shape, -limit, limit, 'float32', seed));
-  };
-  const zeros = (n: number): tf.Variable => tf.variable(tf.zeros([n]));
-  const vars = [glorot([3, 3, 1, 16], 9, 144, 1), zeros(16), glorot([3, 3, 16, 32], 144, 288, 2), zeros(32), glorot([1568, 10], 1568, 10, 3), zeros(10)];
-  const [k1, c1, k2, c2, w, b] = vars as [tf.Variable<tf.Rank.R4>, tf.Variable, tf.Variable<tf.Rank.R4>, tf.Variable, tf.Variable<tf.Rank.R2>, tf.Variable];
-  const forward = (x: tf.Tensor4D): tf.Tensor2D => {
-    let h = tf.fused.conv2d({ x, filter: k1, strides: 1, pad: 'same', bias: c1, activation: 'relu' });
-    h = tf.maxPool(h, 2, 2, 'valid');
-    h = tf.fused.conv2d({ x: h, filter: k2, strides: 1, pad: 'same', bias: c2, activation: 'relu' });
-    h = tf.maxPool(h, 2, 2, 'valid');
-    return tf.fused.matMul({ a: tf.reshape(h, [h.shape[0], 1568]), b: w, bias: b }) as tf.Tensor2D;
-  };
-  return { vars, forward };
-}
-
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]): string => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
@@ -133,7 +116,7 @@ async function main(): Promise<void> {
   const clock = new KernelClock();
   clock.install();
 
-  const { vars, forward } = cnn();
+  const { vars, forward } = benchCnn();
   const x = tf.randomNormal([BATCH, 28, 28, 1], 0, 1, 'float32', 7) as tf.Tensor4D;
   const y = tf.oneHot(tf.randomUniform([BATCH], 0, 10, 'int32', 8) as tf.Tensor1D, 10);
   const optimizer = tf.train.adam(1e-3);

@@ -13,6 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { benchCnn } from './support/cnn';
 import os from 'node:os';
 import { join } from 'node:path';
 import { KernelThreads, registerWasmGradientKernels, splitWasmKernels } from '../src-main/engine/backend/wasmGradients';
@@ -63,19 +64,7 @@ const WINDOWS = Number(arg('--windows', '12'));
 async function stepAB(): Promise<void> {
   const threads = await KernelThreads.start(join(process.cwd(), 'out', 'main', 'kernelWorker.js'), THREADS - 1);
   splitWasmKernels(tf, threads);
-  const glorot = (shape: number[], fanIn: number, fanOut: number, seed: number): tf.Variable => {
-    const limit = Math.sqrt(6 / (fanIn + fanOut));
-    return tf.variable(tf.randomUniform(shape, -limit, limit, 'float32', seed));
-  };
-  const vars = [glorot([3, 3, 1, 16], 9, 144, 1), tf.variable(tf.zeros([16])), glorot([3, 3, 16, 32], 144, 288, 2), tf.variable(tf.zeros([32])), glorot([1568, 10], 1568, 10, 3), tf.variable(tf.zeros([10]))];
-  const [k1, c1, k2, c2, w, b] = vars as [tf.Variable<tf.Rank.R4>, tf.Variable, tf.Variable<tf.Rank.R4>, tf.Variable, tf.Variable<tf.Rank.R2>, tf.Variable];
-  const forward = (x: tf.Tensor4D): tf.Tensor2D => {
-    let h = tf.fused.conv2d({ x, filter: k1, strides: 1, pad: 'same', bias: c1, activation: 'relu' });
-    h = tf.maxPool(h, 2, 2, 'valid');
-    h = tf.fused.conv2d({ x: h, filter: k2, strides: 1, pad: 'same', bias: c2, activation: 'relu' });
-    h = tf.maxPool(h, 2, 2, 'valid');
-    return tf.fused.matMul({ a: tf.reshape(h, [h.shape[0], 1568]), b: w, bias: b }) as tf.Tensor2D;
-  };
+  const { vars, forward } = benchCnn();
   const x = tf.randomNormal([128, 28, 28, 1], 0, 1, 'float32', 7) as tf.Tensor4D;
   const y = tf.oneHot(tf.randomUniform([128], 0, 10, 'int32', 8) as tf.Tensor1D, 10);
   const optimizer = tf.train.adam(1e-3);

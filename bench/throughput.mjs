@@ -228,27 +228,13 @@ function runTorch(model) {
 async function bundleKernels() {
   const { build } = await import('esbuild');
   mkdirSync(buildDir, { recursive: true });
-  await build({
-    entryPoints: [join(root, 'src-main/engine/backend/wasmGradients.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    outfile: kernelBundle,
-    packages: 'external',
-    logLevel: 'warning',
-  });
-  // The engine's kernel worker thread (wasm-split).
-  await build({
-    entryPoints: [join(root, 'src-main/engine/backend/wasm/kernelWorker.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    outfile: workerBundle,
-    packages: 'external',
-    logLevel: 'warning',
-  });
+  // The kernels, and the engine's kernel worker thread (wasm-split).
+  for (const [entry, outfile] of [
+    ['src-main/engine/backend/wasmGradients.ts', kernelBundle],
+    ['src-main/engine/backend/wasm/kernelWorker.ts', workerBundle],
+  ]) {
+    await build({ entryPoints: [join(root, entry)], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile, packages: 'external', logLevel: 'warning' });
+  }
 }
 
 function runChild(model, variant) {

@@ -116,6 +116,18 @@ describe('kernels split across two threads', () => {
     });
   }
 
+  it('gives the split values bit for bit when it does not split (a busy machine): the filter gradient sums the same parts', () => {
+    for (const c of CASES) {
+      const split = c.run();
+      threads.paused = true;
+      const before = threads.splitCalls;
+      const alone = c.run();
+      threads.paused = false;
+      expect(threads.splitCalls).toBe(before);
+      alone.forEach((values, i) => expect(Array.from(values), `${c.name}, output ${i}`).toEqual(Array.from(split[i]!)));
+    }
+  });
+
   it('leaves nothing on the heap, and runs small calls whole by default', async () => {
     const ids = tf.engine().backend.numDataIds();
     const tensors = tf.memory().numTensors;
@@ -153,5 +165,35 @@ describe('kernels split across two threads', () => {
     expect(threads.splitCalls).toBe(before);
     expect(Array.from(again[0]!)).toEqual(Array.from(reference.get(CASES[0]!.name)![0]!));
     tf.dispose([x, copied]);
+  });
+});
+
+describe('the choice between split and whole', () => {
+  it('tries each once, then keeps the faster and retries the slower every 16th call', async () => {
+    const { Choice } = await import('../../src-main/engine/backend/wasm/batchSplit');
+    const choice = new Choice();
+    expect(choice.split()).toBe(true);
+    choice.record(true, 10);
+    expect(choice.split()).toBe(false);
+    choice.record(false, 6);
+    const picks: boolean[] = [];
+    for (let i = 3; i <= 32; i++) {
+      const split = choice.split();
+      picks.push(split);
+      choice.record(split, split ? 10 : 6);
+    }
+    // Whole is faster: split only on the exploring calls (16 and 32).
+    expect(picks.filter(Boolean)).toHaveLength(2);
+    // The machine frees up: the split becomes faster and is kept.
+    for (let i = 0; i < 40; i++) {
+      const split = choice.split();
+      choice.record(split, split ? 3 : 6);
+    }
+    const later = Array.from({ length: 15 }, () => {
+      const split = choice.split();
+      choice.record(split, split ? 3 : 6);
+      return split;
+    });
+    expect(later.filter((s) => !s).length).toBeLessThanOrEqual(1);
   });
 });

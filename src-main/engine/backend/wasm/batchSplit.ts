@@ -155,7 +155,7 @@ export class KernelThreads {
 
   /** Calls split so far (tests and benches read it). */
   splitCalls = 0;
-  /** While true every call runs whole (benches alternate to compare on the same machine state). */
+  /** While true no call splits (benches alternate to compare on the same machine state; results are the same). */
   paused = false;
 
   private constructor(
@@ -208,14 +208,20 @@ export class KernelThreads {
     return Promise.all(this.helpers.map((h) => h.terminate())).then(() => undefined);
   }
 
-  /** `inner` with its batch split across the threads when `rule` says it pays. */
+  /**
+   * `inner` with its batch split across the threads when `rule` says it pays and the threads
+   * are not slower now (`Choice`). The parts are fixed by the thread count alone, whichever
+   * runs: a summed kernel computes the same parts one after another on this thread when it
+   * does not split, so its result never depends on the machine's load.
+   */
   wrap(name: string, rule: SplitRule, inner: KernelFn): KernelFn {
+    const choices = new Map<string, Choice>();
     return (args: KernelArgs): Info | Info[] => {
       const inputs = args.inputs as Record<string, Info>;
       const attrs = args.attrs ?? {};
       const lead = inputs[rule.split[0]!];
       const parts = this.threads;
-      if (this.splitting || this.paused || parts < 2 || !lead || lead.shape[0]! < 2 * parts) return inner(args);
+      if (this.splitting || parts < 2 || !lead || lead.shape[0]! < 2 * parts) return inner(args);
       for (const info of Object.values(inputs)) if (info && info.dtype !== 'float32') return inner(args);
       const n = lead.shape[0]!;
       if (rule.split.some((s) => inputs[s]?.shape[0] !== n)) return inner(args);
@@ -224,16 +230,24 @@ export class KernelThreads {
       const counts = Array.from({ length: parts }, (_, k) => Math.floor((n * (k + 1)) / parts) - Math.floor((n * k) / parts));
       if (!this.always && rule.minWorkPerCopied && work < rule.minWorkPerCopied * copied(rule, inputs, attrs, n, counts)) return inner(args);
       const begins = counts.map((_, k) => Math.floor((n * k) / parts));
+      const key = Object.values(inputs).map((info) => info?.shape.join('x') ?? '-').join('|');
+      let choice = choices.get(key);
+      if (!choice) choices.set(key, (choice = new Choice()));
+      const split = !this.paused && (this.always || choice.split());
+      const started = performance.now();
+      // Kernels that this call runs inside run whole: the workers are this call's.
       this.splitting = true;
-      this.splitCalls++;
       try {
+        if (!split) return rule.combine === 'sum' ? sequentialParts(name, inner, args, inputs, attrs, rule, counts, begins) : inner(args);
+        this.splitCalls++;
         return this.run(name, rule, inner, args, inputs, attrs, counts, begins);
       } catch (error) {
-        if (isOwnError(error)) throw error;
+        if (!split || isOwnError(error)) throw error;
         // A worker failed: this call, and every later one, runs whole on this thread.
         this.failure = error instanceof Error ? error.message : String(error);
       } finally {
         this.splitting = false;
+        choice.record(split, performance.now() - started);
       }
       return inner(args);
     };
@@ -267,7 +281,7 @@ export class KernelThreads {
           own[key] = info;
           continue;
         }
-        const view = leadingView(wasm, info, counts[0]!);
+        const view = partView(wasm, info, 0, counts[0]!);
         views.push(view);
         own[key] = view;
       }
@@ -324,6 +338,68 @@ export class KernelThreads {
   }
 }
 
+/**
+ * Whether a kernel call of one shape splits: the faster of split and whole by their recent wall
+ * times (another process taking the other core makes the split slower than one thread), each
+ * tried first, and the slower one again every `EXPLORE` calls in case the machine changed.
+ */
+export class Choice {
+  private splitMs = Number.NaN;
+  private wholeMs = Number.NaN;
+  private calls = 0;
+
+  split(): boolean {
+    this.calls++;
+    if (Number.isNaN(this.splitMs)) return true;
+    if (Number.isNaN(this.wholeMs)) return false;
+    const faster = this.splitMs <= this.wholeMs;
+    return this.calls % EXPLORE === 0 ? !faster : faster;
+  }
+
+  record(split: boolean, ms: number): void {
+    if (split) this.splitMs = Number.isNaN(this.splitMs) ? ms : (this.splitMs + ms) / 2;
+    else this.wholeMs = Number.isNaN(this.wholeMs) ? ms : (this.wholeMs + ms) / 2;
+  }
+}
+const EXPLORE = 16;
+
+/**
+ * A summed kernel (the filter gradient) on this thread alone, in the parts a split would use
+ * and added in the same order: the same float32 result as the split.
+ */
+function sequentialParts(name: string, inner: KernelFn, args: KernelArgs, inputs: Record<string, Info>, attrs: Record<string, unknown>, rule: SplitRule, counts: number[], begins: number[]): Info {
+  const wasm = args.backend as WasmBackendFull;
+  let total: Info | null = null;
+  try {
+    counts.forEach((count, k) => {
+      const own: Record<string, Info> = {};
+      const views: Info[] = [];
+      try {
+        for (const [key, info] of Object.entries(inputs)) {
+          if (!info) continue;
+          if (!rule.split.includes(key)) own[key] = info;
+          else views.push((own[key] = partView(wasm, info, begins[k]!, count)));
+        }
+        const part = inner({ inputs: own, backend: args.backend, attrs: rule.partAttrs?.(attrs, count) ?? attrs });
+        if (Array.isArray(part)) throw new Error(`${name} returned several outputs`);
+        if (total === null) total = part;
+        else {
+          const sum = wasm.typedArrayFromHeap(total);
+          const add = wasm.typedArrayFromHeap(part);
+          for (let i = 0; i < sum.length; i++) sum[i] = sum[i]! + add[i]!;
+          wasm.disposeData(part.dataId);
+        }
+      } finally {
+        for (const view of views) releaseView(wasm, view);
+      }
+    });
+  } catch (error) {
+    if (total) wasm.disposeData((total as Info).dataId);
+    throw error;
+  }
+  return total!;
+}
+
 /** Elements a split copies between threads: the other parts' inputs and outputs. */
 function copied(rule: SplitRule, inputs: Record<string, Info>, attrs: Record<string, unknown>, n: number, counts: number[]): number {
   const others = n - counts[0]!;
@@ -345,13 +421,14 @@ interface WasmInternals {
 }
 
 /**
- * A tensor info over the first `n` samples of `info`, sharing its memory (the wasm backend's
- * `makeOutput` with a memory offset registers memory it did not allocate). Must be released
- * with `releaseView`, never `disposeData`, which would free the memory it shares.
+ * A tensor info over samples [begin, begin + n) of a float32 `info`, sharing its memory (the wasm
+ * backend's `makeOutput` with a memory offset registers memory it did not allocate). Must be
+ * released with `releaseView`, never `disposeData`, which would free the memory it shares.
  */
-function leadingView(wasm: WasmBackendFull, info: Info, n: number): Info {
+function partView(wasm: WasmBackendFull, info: Info, begin: number, n: number): Info {
   const internals = wasm as unknown as WasmInternals;
-  return wasm.makeOutput([n, ...info.shape.slice(1)], info.dtype, internals.getMemoryOffset(info.dataId));
+  const offset = internals.getMemoryOffset(info.dataId) + begin * prod(info.shape.slice(1)) * 4;
+  return wasm.makeOutput([n, ...info.shape.slice(1)], info.dtype, offset);
 }
 
 /** Forgets a view: the backend's record of it, not the memory, which its tensor still owns. */

@@ -4,16 +4,8 @@
  * forward conv). Both run their multiply-adds in XNNPACK through other wasm kernels.
  */
 import { im2colTransposed } from './im2col';
-import { toNHWC, withOps, type Info, type KernelArgs, type PadAttr, type Pair, type TF, type WasmBackendFull } from './kernelOps';
+import { toNHWC, withOps, type ConvAttrs, type Info, type KernelArgs, type TF, type WasmBackendFull } from './kernelOps';
 
-/** The attributes both conv2d gradient kernels receive, beside the shape of what they compute. */
-type ConvGradientAttrs = {
-  strides: number | Pair;
-  pad: PadAttr;
-  dataFormat?: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
-  dilations?: number | Pair;
-};
 
 /**
  * `Conv2DBackpropFilter`: dW[i,j,c,o] = Σ_{n,y,x} xpad[n, y·sH + i·dH, x·sW + j·dW, c] · dy[n,y,x,o],
@@ -44,7 +36,7 @@ export function conv2DBackpropFilter(tf: TF) {
   return (args: KernelArgs): Info =>
     withOps(tf, args.backend, (ops) => {
       const { x, dy } = args.inputs as { x: Info; dy: Info };
-      const attrs = args.attrs as ConvGradientAttrs & { filterShape: [number, number, number, number] };
+      const attrs = args.attrs as ConvAttrs & { filterShape: [number, number, number, number] };
       const nchw = attrs.dataFormat === 'NCHW';
       const xN = nchw ? ops.transpose(x, [0, 2, 3, 1]) : x;
       const dyN = nchw ? ops.transpose(dy, [0, 2, 3, 1]) : dy;
@@ -106,7 +98,7 @@ export function conv2DBackpropInput(tf: TF) {
   return (args: KernelArgs): Info =>
     withOps(tf, args.backend, (ops) => {
       const { dy, filter } = args.inputs as { dy: Info; filter: Info };
-      const attrs = args.attrs as ConvGradientAttrs & { inputShape: [number, number, number, number] };
+      const attrs = args.attrs as ConvAttrs & { inputShape: [number, number, number, number] };
       const nchw = attrs.dataFormat === 'NCHW';
       const inShape = (nchw ? toNHWC(attrs.inputShape) : attrs.inputShape) as [number, number, number, number];
       const dyN = nchw ? ops.transpose(dy, [0, 2, 3, 1]) : dy;

@@ -16,6 +16,14 @@ export type Info = TfModule.TensorInfo;
 export type Pair = [number, number];
 export type Conv2DInfo = TfModule.backend_util.Conv2DInfo;
 export type PadAttr = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
+/** The attributes every conv2d kernel (forward and gradients) receives, beside the shapes. */
+export type ConvAttrs = {
+  strides: number | Pair;
+  pad: PadAttr;
+  dataFormat?: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  dilations?: number | Pair;
+};
 
 /** The part of the wasm backend these kernels use. */
 export interface WasmBackendLike {

@@ -5,16 +5,9 @@
  * shape and attributes, and the call's work, which batchSplit weighs against the bytes a split
  * copies.
  */
-import type { Info, Pair, PadAttr, TF } from './kernelOps';
+import type { ConvAttrs, Info, TF } from './kernelOps';
 import type { SplitRule } from './batchSplit';
 
-type ConvAttrs = {
-  strides: number | Pair;
-  pad: PadAttr;
-  dataFormat?: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
-  dilations?: number | Pair;
-};
 type Shape4 = [number, number, number, number];
 
 /**
@@ -32,30 +25,22 @@ export function splitRules(tf: TF): Record<string, SplitRule> {
   const convOut = (x: Info, filter: readonly number[], attrs: ConvAttrs, n: number): number[] =>
     tf.backend_util.computeConv2DInfo(withBatch(x.shape, n) as Shape4, filter as Shape4, attrs.strides, attrs.dilations ?? 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast').outShape;
   const nhwc = (attrs: Record<string, unknown>): boolean => (attrs as ConvAttrs).dataFormat !== 'NCHW';
+  /** The forward convolution, plain or fused: x split, the filter (and bias) whole. */
+  const forward: SplitRule = {
+    split: ['x'],
+    combine: 'concat',
+    minWorkPerCopied: CONV_WORK_PER_COPIED,
+    outShape: (inputs, attrs, n) => convOut(inputs['x']!, inputs['filter']!.shape, attrs as ConvAttrs, n),
+    work: (inputs, attrs) => {
+      if (!nhwc(attrs)) return 0;
+      const f = inputs['filter']!.shape;
+      return size(convOut(inputs['x']!, f, attrs as ConvAttrs, inputs['x']!.shape[0]!)) * f[0]! * f[1]! * f[2]!;
+    },
+  };
   return {
-    Conv2D: {
-      split: ['x'],
-      combine: 'concat',
-      minWorkPerCopied: CONV_WORK_PER_COPIED,
-      outShape: (inputs, attrs, n) => convOut(inputs['x']!, inputs['filter']!.shape, attrs as ConvAttrs, n),
-      work: (inputs, attrs) => {
-        if (!nhwc(attrs)) return 0;
-        const f = inputs['filter']!.shape;
-        return size(convOut(inputs['x']!, f, attrs as ConvAttrs, inputs['x']!.shape[0]!)) * f[0]! * f[1]! * f[2]!;
-      },
-    },
+    Conv2D: forward,
     // Inference (probes, validation, inspection): conv2d with bias and activation in one kernel.
-    FusedConv2D: {
-      split: ['x'],
-      combine: 'concat',
-      minWorkPerCopied: CONV_WORK_PER_COPIED,
-      outShape: (inputs, attrs, n) => convOut(inputs['x']!, inputs['filter']!.shape, attrs as ConvAttrs, n),
-      work: (inputs, attrs) => {
-        if (!nhwc(attrs)) return 0;
-        const f = inputs['filter']!.shape;
-        return size(convOut(inputs['x']!, f, attrs as ConvAttrs, inputs['x']!.shape[0]!)) * f[0]! * f[1]! * f[2]!;
-      },
-    },
+    FusedConv2D: forward,
     Conv2DBackpropInput: {
       split: ['dy'],
       combine: 'concat',
