@@ -9,13 +9,19 @@
  * joins the parts: concatenated along the batch, or summed for the filter gradient.
  *
  * Every sample of a convolution or a pooling is computed by the same code whichever thread
- * runs it, so concatenated outputs are bit-identical to one thread's; a filter gradient is a sum
- * over the batch and the parts add in a fixed order, so it is reproducible for a given number
- * of threads (and differs from one thread's in the last bits). A call is split only when its
- * work is large against the bytes it moves (`worth`); small ones (the 2-D presets, probes of a
- * few samples) run on the calling thread as before. A worker that fails or does not answer in
- * `TIMEOUT_MS` turns splitting off for the rest of the process, with the reason kept; the call
- * that met the failure is computed again, whole, on the calling thread, so training goes on.
+ * runs it, so concatenated outputs are bit-identical to one thread's. A filter gradient is a sum
+ * over the batch: it is always computed in the same parts, added in a fixed order (on one thread
+ * one after another when it does not split), so its result depends on the number of threads and
+ * not on anything else (it differs from a single thread's in the last bits).
+ *
+ * A call is split only when its work is large against the elements a split copies
+ * (`SplitRule.work`, `minWorkPerCopied`): small ones (the 2-D presets, probes of a few samples,
+ * MNIST's first conv layer) run on the calling thread. Among the calls that may split, each call
+ * shape keeps the recent wall times of split and whole runs and takes the faster (`Choice`):
+ * when another process has the other core, waiting for a worker is slower than one thread.
+ * A worker that fails or does not answer in `TIMEOUT_MS` turns splitting off for the rest of the
+ * process, with the reason kept; the call that met the failure is computed again, whole, on the
+ * calling thread, so training goes on.
  */
 import { Worker } from 'node:worker_threads';
 import { prod, type Info, type KernelArgs, type KernelFn, type WasmBackendFull } from './kernelOps';
