@@ -58,11 +58,29 @@ class LinePool {
   }
 }
 
+/**
+ * Buckets for the part of `range` a line covers: `buckets` span the whole range, so a line
+ * over a tenth of it (a live run beside 100,000-step ones) gets a tenth of them, still about
+ * one per pixel column it crosses. Rounded up to a power of two, so that the bucket count and
+ * with it the points drawn change only when the line doubles in length, not on every update.
+ */
+export function bucketsFor(lineFrom: number, lineTo: number, range: [number, number], buckets: number): number {
+  const width = range[1] - range[0];
+  if (!(width > 0)) return buckets;
+  const covered = Math.min(lineTo, range[1]) - Math.max(lineFrom, range[0]);
+  if (!(covered >= 0)) return Math.min(buckets, 8);
+  const share = Math.ceil((buckets * covered) / width);
+  let rounded = 8;
+  while (rounded < share) rounded *= 2;
+  return Math.min(buckets, rounded);
+}
+
 /** Points of a series over an x range: the indices around it, decimated. */
 function fill(line: ChartLine, xs: Column, series: Series, range: [number, number], buckets: number, xScale: number): void {
   const from = Math.max(0, xs.lowerBound(range[0] / xScale) - 1);
   const to = Math.min(series.length, xs.lowerBound(range[1] / xScale) + 1);
-  const key = `${from}:${to}:${buckets}:${xScale}:${series.length}`;
+  if (to > from) buckets = bucketsFor(xs.at(from) * xScale, xs.at(to - 1) * xScale, range, buckets);
+  const key = `${from}:${to}:${buckets}:${xScale}:${series.length}:${series.generation}`;
   if (key === line.cacheKey) return;
   line.cacheKey = key;
   series.decimate(xs, from, to, buckets, xScale, line.points);

@@ -1,0 +1,37 @@
+import { spawn } from 'node:child_process';
+import { chromium } from '@playwright/test';
+const root = '/work/wt-frames';
+const child = spawn(process.execPath, [root + '/out/main/cli.js', 'serve', '--port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+const url = await new Promise((res) => { let s = ''; child.stdout.on('data', (c) => { s += c; const m = /serving at (http:\/\/\S+)/.exec(s); if (m) res(m[1]); }); });
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+await page.goto(`${url}&bench=1`);
+await page.getByRole('link', { name: 'Train' }).click();
+await page.waitForFunction(() => '__trainbenchBench' in window);
+await page.getByTestId('preset').selectOption(process.env.PRESET ?? 'relu-abs');
+const field = page.getByTestId('setup-epochs');
+if (!(await field.isVisible())) await page.getByText('Training set-up').click();
+await field.fill('100000'); await field.press('Enter');
+await page.getByTestId('start').click();
+await page.getByTestId('job-status').filter({ hasText: 'running' }).waitFor({ timeout: 60000 });
+await page.waitForFunction(() => Number(document.querySelector('[data-testid="loss-chart"]')?.getAttribute('data-points') ?? 0) > 5);
+if (!process.env.NOOVERLAY) await page.evaluate(() => window.__trainbenchBench.addSyntheticRuns(7, 100000));
+await page.waitForTimeout(1000);
+const cdp = await page.context().newCDPSession(page);
+await cdp.send('Profiler.enable');
+await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
+await cdp.send('Profiler.start');
+await page.waitForTimeout(5000);
+const { profile } = await cdp.send('Profiler.stop');
+await page.getByTestId('stop').click();
+await browser.close(); child.kill();
+const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+const parent = new Map(); for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+const incl = new Map(); let total = 0;
+profile.samples.forEach((id, i) => {
+  const dt = (profile.timeDeltas[i] ?? 0) / 1000; total += dt;
+  const seen = new Set(); let cur = id;
+  while (cur !== undefined) { const f = byId.get(cur).callFrame; const key = `${f.functionName || '(anon)'} ${f.url.split('/').pop()}:${f.lineNumber + 1}`; if (!seen.has(key)) { seen.add(key); incl.set(key, (incl.get(key) ?? 0) + dt); } cur = parent.get(cur); }
+});
+console.log('total', total.toFixed(0));
+for (const [k, ms] of [...incl].sort((a, b) => b[1] - a[1]).slice(0, Number(process.env.TOP ?? 70))) console.log(ms.toFixed(0).padStart(7), ((100 * ms) / total).toFixed(1).padStart(5), k);
