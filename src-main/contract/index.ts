@@ -145,10 +145,7 @@ export const events = {
   }),
   /** Weights at a snapshot step: one a second at most (every snapshot is on disk). */
   'train.snapshot': Snapshot,
-  /**
-   * Per-layer histograms of weights, biases, gradients and activations: at the start, every few
-   * seconds, the end, and at snapshot steps no more than one a second (all of them are on disk).
-   */
+  /** Per-layer histograms of weights, biases, gradients and activations: at the start, snapshot steps, every few seconds, the end. */
   'train.histograms': HistogramSet,
   'train.nonFinite': NonFiniteReport,
   /** A diagnosis finding, raised (`new`) or grown (`update`: more units, a plateau that ended). */

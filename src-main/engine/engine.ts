@@ -39,12 +39,12 @@ export interface Engine {
 export const TRAINBENCH_VERSION = '0.1.0';
 
 /**
- * Least time between two train.snapshot events, and between two train.histograms events of
- * snapshot steps: every one is on disk; clients get one a second at most (train.snapshot, the
- * request, gives the weights now).
+ * Least time between two train.snapshot events: every snapshot is on disk, and nothing in the
+ * app listens to the event (train.snapshot, the request, gives the weights now); clients get
+ * one a second at most. (Histograms of every snapshot step do go out: the monitor's slider
+ * steps through them.)
  */
 export const CLIENT_SNAPSHOT_MS = 1000;
-export const CLIENT_HISTOGRAMS_MS = 1000;
 
 function specIssues(error: SpecError): ContractError {
   const issues = error.issues.map((i) => ({ path: `spec.${i.path}`, message: i.message }));
@@ -152,7 +152,6 @@ export async function createEngine(options: EngineOptions, emit: Emit): Promise<
       }, DEFAULT_FLUSH_INTERVAL_MS, readMemory);
       let writer: RunWriter | null = null;
       const snapshotGate = new RateGate(CLIENT_SNAPSHOT_MS);
-      const histogramGate = new RateGate(CLIENT_HISTOGRAMS_MS);
       // A write that fails (full or read-only disk) stops the run cleanly and says why.
       const written = (): void => {
         if (writer?.error && trainer && (trainer.status === 'running' || trainer.status === 'paused')) trainer.stop();
@@ -187,12 +186,9 @@ export async function createEngine(options: EngineOptions, emit: Emit): Promise<
             written();
           },
           onHistograms: (set) => {
+            updates.flush();
             writer?.appendHistograms(set);
-            // Snapshot steps come as often as the spec says; the screen needs a set now and then.
-            if (histogramGate.pass(set.reason !== 'snapshot')) {
-              updates.flush();
-              emit('train.histograms', set);
-            }
+            emit('train.histograms', set);
             written();
           },
           onNonFinite: (report) => {

@@ -1,8 +1,8 @@
 /**
  * Lets an event through at most once per interval. For what the engine keeps on disk in full
  * but sends to clients only as often as a screen can use: a fast run (relu-abs, hundreds of
- * steps a second with a snapshot every 100) would otherwise send a snapshot and a set of
- * histograms several times a second, each decoded, validated and drawn by every client.
+ * steps a second with a snapshot every 100) would otherwise send several snapshots a second,
+ * each decoded and validated by every client.
  */
 export class RateGate {
   private last = Number.NEGATIVE_INFINITY;
