@@ -86,11 +86,12 @@ function fill(line: ChartLine, xs: Column, series: Series, range: [number, numbe
   series.decimate(xs, from, to, buckets, xScale, line.points);
 }
 
-function setPoints(line: ChartLine, points: Point[], key: string): void {
+/** Sets a line's points, made by `make` only when `key` says they changed. */
+function setPoints(line: ChartLine, make: () => Point[], key: string): void {
   if (key === line.cacheKey) return;
   line.cacheKey = key;
   line.points.length = 0;
-  for (const p of points) line.points.push(p);
+  for (const p of make()) line.points.push(p);
 }
 
 function extentOf(runs: RunData[], axis: XAxis, xsOf: (run: RunData) => Column): [number, number] | null {
@@ -156,12 +157,12 @@ export function metricModel(options: MetricModelOptions): ChartModel {
             out.push(line);
           }
         }
-        const val = run.epochs.filter((e) => (options.metric === 'loss' ? e.valLoss : e.valAccuracy) !== null);
+        const val = options.metric === 'loss' ? run.valLossEpochs : run.valAccuracyEpochs;
         if (val.length > 0) {
           const line = pool.get(`${run.id}:val`, { label: `${run.label} validation`, colour: run.colour, width: 1, dash: [5, 4], markers: true, runId: run.id, quiet: false }, run.ended);
           setPoints(
             line,
-            val.map((e) => ({ x: e.step * s, y: (options.metric === 'loss' ? e.valLoss : e.valAccuracy)! })),
+            () => val.map((e) => ({ x: e.step * s, y: (options.metric === 'loss' ? e.valLoss : e.valAccuracy)! })),
             `${val.length}:${s}`,
           );
           out.push(line);
@@ -286,7 +287,7 @@ export function unitHistoryModel(what: 'activity' | 'stats', run: () => RunData 
         const line = pool.get(label, { label, colour, width: 1.5, dash: [], markers: list.length < 40, runId: null, quiet: false });
         setPoints(
           line,
-          list.map((r) => ({ x: r.x, y: value(r.layer) })),
+          () => list.map((r) => ({ x: r.x, y: value(r.layer) })),
           key,
         );
         return line;
