@@ -148,6 +148,7 @@ export const events = {
     /** The engine's memory as this update left; absent from engines older than the field. */
     memory: MemoryReadout.optional(),
   }),
+  /** Weights at a snapshot step: one a second at most (every snapshot is on disk). */
   'train.snapshot': Snapshot,
   /** Per-layer histograms of weights, biases, gradients and activations: at the start, snapshot steps, every few seconds, the end. */
   'train.histograms': HistogramSet,

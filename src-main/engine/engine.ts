@@ -21,6 +21,7 @@ import { engineMemory } from './memory';
 import { diagnoseHandlers } from './diagnoseHandlers';
 import { Inspector } from './inspect/inspector';
 import { inspectHandlers } from './inspect/handlers';
+import { RateGate } from './rateGate';
 
 export interface EngineOptions {
   backend?: BackendName;
@@ -36,6 +37,14 @@ export interface Engine {
 
 /** Recorded in every run; kept in step with package.json by a test. */
 export const TRAINBENCH_VERSION = '0.1.0';
+
+/**
+ * Least time between two train.snapshot events: every snapshot is on disk, and nothing in the
+ * app listens to the event (train.snapshot, the request, gives the weights now); clients get
+ * one a second at most. (Histograms of every snapshot step do go out: the monitor's slider
+ * steps through them.)
+ */
+export const CLIENT_SNAPSHOT_MS = 1000;
 
 function specIssues(error: SpecError): ContractError {
   const issues = error.issues.map((i) => ({ path: `spec.${i.path}`, message: i.message }));
@@ -143,6 +152,7 @@ export async function createEngine(options: EngineOptions, emit: Emit): Promise<
         written();
       }, DEFAULT_FLUSH_INTERVAL_MS, readMemory);
       let writer: RunWriter | null = null;
+      const snapshotGate = new RateGate(CLIENT_SNAPSHOT_MS);
       // A write that fails (full or read-only disk) stops the run cleanly and says why.
       const written = (): void => {
         if (writer?.error && trainer && (trainer.status === 'running' || trainer.status === 'paused')) trainer.stop();
@@ -173,7 +183,7 @@ export async function createEngine(options: EngineOptions, emit: Emit): Promise<
             updates.flush();
             lastSnapshot = snapshot;
             writer?.writeSnapshot(snapshot);
-            emit('train.snapshot', snapshot);
+            if (snapshotGate.pass()) emit('train.snapshot', snapshot);
             written();
           },
           onHistograms: (set) => {

@@ -10,7 +10,7 @@ import { histogram } from '../../src-main/contract/histogram';
 import { layerFractions, stateCounts, unitState } from '../../src-renderer/src/features/monitor/unitState';
 import { hingeSegment, outputField } from '../../src-renderer/src/features/monitor/surface';
 import { RunData } from '../../src-renderer/src/features/monitor/runData';
-import { metricModel } from '../../src-renderer/src/features/monitor/chartModels';
+import { bucketsFor, metricModel } from '../../src-renderer/src/features/monitor/chartModels';
 
 function column(values: number[]): Column {
   const c = new Column(4);
@@ -279,5 +279,35 @@ describe('RunData', () => {
     // Accuracy of a regression: nothing to draw.
     const accuracy = metricModel({ metric: 'accuracy', runs: () => runs, axis: () => 'steps', smoothing: () => 0.6, current: () => null });
     expect(accuracy.lines([0, 30], 100).filter((l) => !l.key.endsWith(':val'))).toEqual([]);
+  });
+});
+
+describe('bucketsFor', () => {
+  it('gives a line the share of buckets of the range it covers, rounded up to a power of two', () => {
+    // A live run at step 5,000 beside 100,000-step runs, on a chart 800 pixels wide.
+    expect(bucketsFor(0, 5000, [0, 100_000], 800)).toBe(64);
+    expect(bucketsFor(0, 100_000, [0, 100_000], 800)).toBe(800);
+    expect(bucketsFor(0, 60_000, [0, 100_000], 800)).toBe(512);
+    expect(bucketsFor(0, 70_000, [0, 100_000], 800)).toBe(800);
+    // Parts outside the range do not count; a line outside it, or of one point, gets the least.
+    expect(bucketsFor(-50_000, 10_000, [0, 100_000], 800)).toBe(128);
+    expect(bucketsFor(200, 200, [0, 100_000], 800)).toBe(8);
+    expect(bucketsFor(0, 5000, [10_000, 20_000], 800)).toBe(8);
+  });
+
+  it('keeps a short live line to a few points per pixel it spans in the metric model', () => {
+    const long = new RunData('long', 0, 1, '#abcdef', 'long');
+    const live = new RunData('live', 1, 2, '#abcdef', 'live');
+    for (const [run, n] of [[long, 100_000], [live, 2000]] as const) {
+      run.setJob(job);
+      for (let s = 0; s < n; s++) run.addPoint(point(s, 1 + Math.sin(s)));
+    }
+    const model = metricModel({ metric: 'loss', runs: () => [long, live], axis: () => 'steps', smoothing: () => 0, current: () => live });
+    const lines = model.lines(model.extent()!, 800);
+    const liveLine = lines.find((l) => l.key === 'live:raw')!;
+    // 2 % of 800 pixels: 16 buckets, at most two points each.
+    expect(liveLine.points.length).toBeLessThanOrEqual(32);
+    expect(Math.max(...liveLine.points.map((p) => p.y))).toBeCloseTo(2, 3);
+    expect(lines.find((l) => l.key === 'long:raw')!.points.length).toBeGreaterThan(1000);
   });
 });

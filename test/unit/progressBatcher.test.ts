@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseEvent, type EventOf, type ProbeResult, type StepPoint, type Surface } from '@contract';
 import { UpdateBatcher } from '../../src-main/engine/progressBatcher';
+import { RateGate } from '../../src-main/engine/rateGate';
 
 const point = (step: number): StepPoint => ({ step, epoch: 0, loss: 1, accuracy: null, gradNorm: 1, layerGradNorms: [], layerWeightNorms: [], layerUpdateRatios: [], time: step });
 const surface: Surface = { size: 1, extent: [-1, 1, -1, 1], outputs: 1, output: new Float32Array(1), unitsLayer: null, units: 0, unitOutput: new Float32Array(0), kernel: new Float32Array(0), bias: new Float32Array(0) };
@@ -33,5 +34,23 @@ describe('UpdateBatcher', () => {
     expect(sent.map((u) => u.memory?.numTensors)).toEqual([10, 11]);
     // What it sends passes the contract.
     expect(parseEvent('train.update', update).probes).toHaveLength(4);
+  });
+});
+
+describe('RateGate', () => {
+  it('lets one event through per interval, and always the ones that must go', () => {
+    let now = 0;
+    const gate = new RateGate(1000, () => now);
+    const passed: number[] = [];
+    for (now = 0; now <= 3000; now += 250) if (gate.pass()) passed.push(now);
+    expect(passed).toEqual([0, 1000, 2000, 3000]);
+    now = 3100;
+    expect(gate.pass()).toBe(false);
+    expect(gate.pass(true)).toBe(true);
+    // The forced one restarts the interval.
+    now = 4000;
+    expect(gate.pass()).toBe(false);
+    now = 4100;
+    expect(gate.pass()).toBe(true);
   });
 });

@@ -58,21 +58,40 @@ class LinePool {
   }
 }
 
+/**
+ * Buckets for the part of `range` a line covers: `buckets` span the whole range, so a line
+ * over a tenth of it (a live run beside 100,000-step ones) gets a tenth of them, still about
+ * one per pixel column it crosses. Rounded up to a power of two, so that the bucket count and
+ * with it the points drawn change only when the line doubles in length, not on every update.
+ */
+export function bucketsFor(lineFrom: number, lineTo: number, range: [number, number], buckets: number): number {
+  const width = range[1] - range[0];
+  if (!(width > 0)) return buckets;
+  const covered = Math.min(lineTo, range[1]) - Math.max(lineFrom, range[0]);
+  if (!(covered >= 0)) return Math.min(buckets, 8);
+  const share = Math.ceil((buckets * covered) / width);
+  let rounded = 8;
+  while (rounded < share) rounded *= 2;
+  return Math.min(buckets, rounded);
+}
+
 /** Points of a series over an x range: the indices around it, decimated. */
 function fill(line: ChartLine, xs: Column, series: Series, range: [number, number], buckets: number, xScale: number): void {
   const from = Math.max(0, xs.lowerBound(range[0] / xScale) - 1);
   const to = Math.min(series.length, xs.lowerBound(range[1] / xScale) + 1);
-  const key = `${from}:${to}:${buckets}:${xScale}:${series.length}`;
+  if (to > from) buckets = bucketsFor(xs.at(from) * xScale, xs.at(to - 1) * xScale, range, buckets);
+  const key = `${from}:${to}:${buckets}:${xScale}:${series.length}:${series.generation}`;
   if (key === line.cacheKey) return;
   line.cacheKey = key;
   series.decimate(xs, from, to, buckets, xScale, line.points);
 }
 
-function setPoints(line: ChartLine, points: Point[], key: string): void {
+/** Sets a line's points, made by `make` only when `key` says they changed. */
+function setPoints(line: ChartLine, make: () => Point[], key: string): void {
   if (key === line.cacheKey) return;
   line.cacheKey = key;
   line.points.length = 0;
-  for (const p of points) line.points.push(p);
+  for (const p of make()) line.points.push(p);
 }
 
 function extentOf(runs: RunData[], axis: XAxis, xsOf: (run: RunData) => Column): [number, number] | null {
@@ -138,12 +157,12 @@ export function metricModel(options: MetricModelOptions): ChartModel {
             out.push(line);
           }
         }
-        const val = run.epochs.filter((e) => (options.metric === 'loss' ? e.valLoss : e.valAccuracy) !== null);
+        const val = options.metric === 'loss' ? run.valLossEpochs : run.valAccuracyEpochs;
         if (val.length > 0) {
           const line = pool.get(`${run.id}:val`, { label: `${run.label} validation`, colour: run.colour, width: 1, dash: [5, 4], markers: true, runId: run.id, quiet: false }, run.ended);
           setPoints(
             line,
-            val.map((e) => ({ x: e.step * s, y: (options.metric === 'loss' ? e.valLoss : e.valAccuracy)! })),
+            () => val.map((e) => ({ x: e.step * s, y: (options.metric === 'loss' ? e.valLoss : e.valAccuracy)! })),
             `${val.length}:${s}`,
           );
           out.push(line);
@@ -268,7 +287,7 @@ export function unitHistoryModel(what: 'activity' | 'stats', run: () => RunData 
         const line = pool.get(label, { label, colour, width: 1.5, dash: [], markers: list.length < 40, runId: null, quiet: false });
         setPoints(
           line,
-          list.map((r) => ({ x: r.x, y: value(r.layer) })),
+          () => list.map((r) => ({ x: r.x, y: value(r.layer) })),
           key,
         );
         return line;

@@ -106,6 +106,12 @@ export class RunData {
   readonly layerWeight: Series[] = [];
   readonly layerRatio: Series[] = [];
   readonly epochs: EpochSummary[] = [];
+  /**
+   * The epochs with a validation loss, and with a validation accuracy, kept as they arrive:
+   * a full-batch run has an epoch per step (relu-abs: 100,000), too many to filter per frame.
+   */
+  readonly valLossEpochs: EpochSummary[] = [];
+  readonly valAccuracyEpochs: EpochSummary[] = [];
 
   readonly probeSteps = new Column(64);
   readonly tracks: ProbeTrack[] = [];
@@ -179,7 +185,11 @@ export class RunData {
   /** Appends one train.update's steps, epochs and probe. */
   append(update: EventOf<'train.update'>): void {
     for (const point of update.points) this.addPoint(point);
-    for (const summary of update.epochs) this.epochs.push(summary);
+    for (const summary of update.epochs) {
+      this.epochs.push(summary);
+      if (summary.valLoss !== null) this.valLossEpochs.push(summary);
+      if (summary.valAccuracy !== null) this.valAccuracyEpochs.push(summary);
+    }
     for (const probe of update.probes) this.addProbe(probe);
     if (update.memory) this.memory = update.memory;
     this.revision++;

@@ -100,6 +100,8 @@ export class Series {
   length = 0;
   /** How many of the values are finite: 0 for a metric the task does not have. */
   finite = 0;
+  /** Counts clear()s: the same length after one means other values (a new smoothing). */
+  generation = 0;
   private readonly levels: Level[] = [];
   /** Scratch for the bucket being folded into level 0. */
   private pending = emptyPending();
@@ -157,6 +159,7 @@ export class Series {
 
   /** Drops every value (the pyramid too): for recomputing a derived series. */
   clear(): void {
+    this.generation++;
     this.length = 0;
     this.finite = 0;
     this.levels.length = 0;
