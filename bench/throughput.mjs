@@ -10,6 +10,11 @@
 //   node bench/throughput.mjs --rounds 3      # repeat everything, keep each configuration's best
 //   node bench/throughput.mjs --models CNN --variants wasm,wasm-split   # a part of the table
 //
+// Variant `engine` is the engine itself: the Trainer, instrumented as in the app, with the
+// kernel worker threads it starts (data-parallel steps for the CNN, dataParallel.ts), on random
+// samples of MNIST shape shuffled each epoch (bench/support/engineThroughput.ts). The others are
+// bare tfjs loops over the same batch, to show what each part of the wasm path contributes.
+//
 // Works offline with what is installed: src-main/engine/backend/wasmGradients.ts is bundled
 // with the esbuild that node_modules holds (into bench/results/.build/, ignored by git) and
 // imported; every configuration runs in a fresh child process (tfjs keeps global state).
@@ -39,6 +44,7 @@ const resultsDir = join(here, 'results');
 const buildDir = join(resultsDir, '.build');
 const kernelBundle = join(buildDir, 'wasmGradients.mjs');
 const workerBundle = join(buildDir, 'kernelWorker.mjs');
+const engineBundle = join(buildDir, 'engineThroughput.mjs');
 const PYTHON = '/usr/bin/python3';
 const BATCH = 128;
 const MODELS = ['MLP', 'CNN'];
@@ -92,6 +98,15 @@ function summarise(windows) {
 // Child: one tfjs configuration, one model. Prints one JSON line.
 
 async function child(model, variant) {
+  if (variant === 'engine') {
+    // The engine's Trainer as the app runs it (bench/support/engineThroughput.ts).
+    const { engineWindows } = await import(pathToFileURL(engineBundle).href);
+    const threads = Math.min(os.availableParallelism(), 4);
+    const run = await engineWindows(model, BATCH, SECONDS, workerBundle, threads);
+    const note = run.dataParallel ? `data-parallel steps on workers/here ${run.dataParallel.parallelSteps}/${run.dataParallel.sequentialSteps}` : undefined;
+    process.stdout.write(JSON.stringify({ model, backend: variant, threads, ...summarise(run.windows), finalLoss: run.finalLoss, detail: note }) + '\n');
+    process.exit(0);
+  }
   const tf = await import('@tensorflow/tfjs');
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   const kernels = await import(pathToFileURL(kernelBundle).href);
@@ -229,11 +244,19 @@ async function bundleKernels() {
   const { build } = await import('esbuild');
   mkdirSync(buildDir, { recursive: true });
   // The kernels, and the engine's kernel worker thread (wasm-split).
+  // The contract's path alias, as in the app's build.
+  const contract = {
+    name: 'contract-alias',
+    setup(b) {
+      b.onResolve({ filter: /^@contract(\/.*)?$/ }, (a) => ({ path: join(root, 'src-main/contract', a.path === '@contract' ? 'index.ts' : `${a.path.slice('@contract/'.length)}.ts`) }));
+    },
+  };
   for (const [entry, outfile] of [
     ['src-main/engine/backend/wasmGradients.ts', kernelBundle],
     ['src-main/engine/backend/wasm/kernelWorker.ts', workerBundle],
+    ['bench/support/engineThroughput.ts', engineBundle],
   ]) {
-    await build({ entryPoints: [join(root, entry)], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile, packages: 'external', logLevel: 'warning' });
+    await build({ entryPoints: [join(root, entry)], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile, packages: 'external', plugins: [contract], logLevel: 'warning' });
   }
 }
 
@@ -280,7 +303,7 @@ async function main() {
   await bundleKernels();
   const variants = ['wasm-basic'];
   if (flag('--ablation')) variants.push('wasm+Conv2DBackpropInput', 'wasm+MaxPoolGrad+AvgPoolGrad', 'wasm+BatchMatMul+_FusedMatMul', 'wasm+Identity+Cast');
-  variants.push('wasm', 'wasm-split', 'wasm-threads');
+  variants.push('wasm', 'wasm-split', 'wasm-threads', 'engine');
   if (!flag('--no-cpu')) variants.push('cpu');
   const only = option('--variants', null);
   if (only) variants.splice(0, variants.length, ...only.split(',').filter((v) => variants.includes(v)));
@@ -330,7 +353,8 @@ async function main() {
   console.log(`\nsamples/s: the best timing window of each configuration (best of ${rounds} round${rounds > 1 ? 's' : ''}).`);
   console.log(`backends: wasm-basic = only the missing Conv2DBackpropFilter; wasm+X = that and fast path X only; wasm = all of Trainbench's kernels, 1 thread;`);
   console.log(`wasm-split = wasm with the heavy kernels splitting their batch across ${Math.min(os.availableParallelism(), 4)} threads, as the engine does (batchSplit.ts);`);
-  console.log(`wasm-threads = the same as wasm on the threaded wasm build with 2 threads (experimental, enableWasmThreads); cpu = a few steps.`);
+  console.log(`wasm-threads = the same as wasm on the threaded wasm build with 2 threads (experimental, enableWasmThreads); cpu = a few steps;`);
+  console.log(`engine = the engine's Trainer as the app runs it, instrumented, with its threads: data-parallel steps where the spec allows (dataParallel.ts), kernel splitting otherwise.`);
   console.log(`${env.cores} cores (${env.cpu}), load average ${loadBefore.map((v) => v.toFixed(2)).join(' ')} before, ${env.loadAverageAfter.map((v) => v.toFixed(2)).join(' ')} after.`);
   if (torchNote) console.log(`PyTorch left out: ${torchNote}`);
   if (Math.max(loadBefore[0], env.loadAverageAfter[0]) > 0.7) {

@@ -35,10 +35,10 @@ import { leadingAxesSum } from './wasm/reductions';
 import { SQUARED_NORMS, squaredNorms } from './wasm/squaredNorms';
 
 import { splitRules } from './wasm/splitRules';
-import type { KernelThreads } from './wasm/batchSplit';
+import { useKernelThreads, type KernelThreads } from './wasm/batchSplit';
 
 export { enableWasmThreads, type WasmBackendModule } from './wasm/threads';
-export { KernelThreads } from './wasm/batchSplit';
+export { KernelThreads, kernelThreads, useKernelThreads } from './wasm/batchSplit';
 
 /** Marks kernel functions installed here, so a second call recognises them. */
 const MARK = Symbol.for('trainbench.wasmGradients');
@@ -135,5 +135,6 @@ export function splitWasmKernels(tf: TF, threads: KernelThreads): string[] {
     tf.registerKernel({ ...existing, kernelFunc: kernelFunc as unknown as TfModule.KernelFunc });
     wrapped.push(name);
   }
+  useKernelThreads(threads);
   return wrapped;
 }

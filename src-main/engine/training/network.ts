@@ -33,6 +33,8 @@ export interface ForwardOptions {
   training: boolean;
   /** Distinguishes dropout masks between steps. */
   step?: number;
+  /** Distinguishes dropout masks between the parts of a data-parallel step (dataParallel.ts). */
+  part?: number;
   /** When given, every layer's output is pushed here, in forward order. */
   capture?: tf.Tensor[];
   /** Stop after the layer at this position: inspection needs no layer past the one it looks at. */
@@ -164,7 +166,7 @@ export class Network {
         return tf.reshape(x, [x.shape[0]!, -1]);
       case 'dropout': {
         if (!options.training || spec.rate === 0) return x;
-        const seed = (Math.imul(this.seed + 1, 2_654_435_761) ^ Math.imul((options.step ?? 0) + 1, 40_503) ^ (layer.index * 9_973)) >>> 0;
+        const seed = (Math.imul(this.seed + 1, 2_654_435_761) ^ Math.imul((options.step ?? 0) + 1, 40_503) ^ (layer.index * 9_973) ^ Math.imul(options.part ?? 0, 668_265_263)) >>> 0;
         const keep = tf.cast(tf.greaterEqual(tf.randomUniform(x.shape, 0, 1, 'float32', seed), spec.rate), 'float32');
         return tf.mul(x, tf.mul(keep, 1 / (1 - spec.rate)));
       }

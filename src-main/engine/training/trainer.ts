@@ -28,6 +28,7 @@ import { InputPlane } from './inputPlane';
 import { HistogramSchedule, measureHistograms } from './histograms';
 import { computeAccuracy, computeLoss, type TargetInfo } from './losses';
 import { createOptimizer } from './optimizers';
+import { DataParallel } from './dataParallel';
 import { localiseNonFinite } from './nonFiniteLocation';
 import { probeStatistics } from './probeStatistics';
 import { clipByGlobalNorm, finiteOrNull, StepStatistics } from './stepStatistics';
@@ -79,6 +80,8 @@ export class Trainer {
   private nonFiniteSeen = false;
   /** For 2-D inputs: the grid the output and first-layer surfaces are drawn on. */
   private readonly plane: InputPlane | null;
+  /** Steps split across the kernel threads by parts of the batch, when the spec allows (dataParallel.ts). */
+  private readonly parallel: DataParallel | null;
 
   constructor(
     jobId: string,
@@ -105,6 +108,7 @@ export class Trainer {
     this.optimizer = createOptimizer(spec.training.optimizer);
     this.paramLayers = this.network.layers.filter((l) => l.variables.some((v) => v.trainable));
     this.statistics = new StepStatistics(this.paramLayers, this.network.trainableVariables());
+    this.parallel = DataParallel.create(this.network, spec, this.report, this.target, data.inputShape, this.batchSize);
     const stepsPerEpoch = Math.ceil(this.split.train.count / this.batchSize);
     this.info = {
       jobId,
@@ -278,6 +282,11 @@ export class Trainer {
   private async bareStep(indices: Int32Array): Promise<{ loss: number | null; accuracy: number | null; nonFinite: boolean }> {
     const step = this.step;
     const lossTensor = tf.tidy(() => {
+      const parts = this.parallel?.gradients(this.split.train, indices, step);
+      if (parts) {
+        this.optimizer.applyGradients(parts.grads);
+        return parts.loss;
+      }
       const { x, y } = this.batch(this.split.train, indices);
       const value = this.optimizer.minimize(() => computeLoss(this.spec.training.loss, this.network.forward(x, { training: true, step }), y, this.target), true, this.network.trainableVariables());
       return value ?? tf.scalar(Number.NaN);
@@ -301,17 +310,23 @@ export class Trainer {
     // Made inside the gradient function, kept out of its tidy, disposed below.
     let accuracyTensor: tf.Tensor | null = null;
     const packed = tf.tidy(() => {
-      const { x, y } = this.batch(this.split.train, indices);
-      const { value: loss, grads } = tf.variableGrads(() => {
-        const prediction = this.network.forward(x, { training: true, step, batchStats });
-        const lossValue = computeLoss(training.loss, prediction, y, this.target);
-        accuracyTensor = tf.keep(computeAccuracy(prediction, y, this.target, training.loss) ?? tf.scalar(Number.NaN));
-        return lossValue;
-      }, variables);
+      // Data-parallel when the spec allows (dataParallel.ts), else the whole batch here.
+      const parts = this.parallel?.gradients(this.split.train, indices, step);
+      const { loss, grads, accuracy } =
+        parts ??
+        (() => {
+          const { x, y } = this.batch(this.split.train, indices);
+          const { value, grads } = tf.variableGrads(() => {
+            const prediction = this.network.forward(x, { training: true, step, batchStats });
+            const lossValue = computeLoss(training.loss, prediction, y, this.target);
+            accuracyTensor = tf.keep(computeAccuracy(prediction, y, this.target, training.loss) ?? tf.scalar(Number.NaN));
+            return lossValue;
+          }, variables);
+          return { loss: value, grads, accuracy: (accuracyTensor ?? tf.scalar(Number.NaN)) as tf.Scalar };
+        })();
       const gradSq = this.statistics.gradientSquares(grads);
       this.optimizer.applyGradients(training.clipNorm !== undefined ? clipByGlobalNorm(grads, gradSq, training.clipNorm) : grads);
-      const accuracyScalar = (accuracyTensor ?? tf.scalar(Number.NaN)) as tf.Scalar;
-      return this.statistics.pack(loss, accuracyScalar, gradSq, before);
+      return this.statistics.pack(loss, accuracy, gradSq, before);
     });
     (accuracyTensor as tf.Tensor | null)?.dispose();
     const measures = this.statistics.decode(await packed.data());
@@ -450,6 +465,7 @@ export class Trainer {
     this.probe?.y.dispose();
     this.probe = null;
     this.plane?.dispose();
+    this.parallel?.dispose();
     this.optimizer.dispose();
     this.network.dispose();
   }

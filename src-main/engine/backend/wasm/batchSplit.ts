@@ -24,99 +24,8 @@
  * calling thread, so training goes on.
  */
 import { Worker } from 'node:worker_threads';
+import { DATA_OFFSET, Helper, type Task, type TaskInput } from './helperThread';
 import { prod, type Info, type KernelArgs, type KernelFn, type WasmBackendFull } from './kernelOps';
-
-/** Control words at the start of the shared buffer: state, then the error text's length. */
-export const CONTROL_BYTES = 64;
-/** The error text's room, after the control words. */
-export const ERROR_BYTES = 4096;
-/** Where inputs and outputs start. */
-export const DATA_OFFSET = CONTROL_BYTES + ERROR_BYTES;
-export const STATE = { idle: 0, busy: 1, done: 2, failed: 3 } as const;
-/** How long a kernel waits for a worker before it gives up on splitting. */
-const TIMEOUT_MS = 60_000;
-
-/** A part's input as posted to a worker: where in the shared buffer it lies. */
-export interface JobInput {
-  name: string;
-  shape: number[];
-  offset: number;
-}
-/** What a worker is asked to compute. */
-export interface Job {
-  kernel: string;
-  attrs: Record<string, unknown>;
-  inputs: JobInput[];
-  out: { offset: number; elements: number };
-  /** A larger buffer, replacing the worker's, when the job does not fit the last one. */
-  buffer?: SharedArrayBuffer;
-}
-
-const align = (bytes: number): number => Math.ceil(bytes / 16) * 16;
-
-/** One worker thread and its shared buffer. */
-class Helper {
-  private buffer: SharedArrayBuffer;
-  private control: Int32Array;
-  private outOffset = 0;
-  private outElements = 0;
-  /** Why the worker is gone (heard between kernels: this thread's event loop runs then). */
-  private gone: string | null = null;
-
-  constructor(private readonly worker: Worker, buffer: SharedArrayBuffer) {
-    this.buffer = buffer;
-    this.control = new Int32Array(buffer, 0, CONTROL_BYTES / 4);
-    worker.on('exit', (code) => (this.gone ??= `exited with code ${code}`));
-    worker.on('error', (error) => (this.gone ??= error.message));
-  }
-
-  /** Copies the part's inputs into the shared buffer and posts the job. */
-  post(kernel: string, attrs: Record<string, unknown>, inputs: { name: string; shape: number[]; data: Float32Array }[], outElements: number): void {
-    if (this.gone !== null) throw new Error(`a kernel worker thread ${this.gone}`);
-    let offset = DATA_OFFSET;
-    const placed: JobInput[] = inputs.map((input) => {
-      const at = offset;
-      offset = align(offset + input.data.byteLength);
-      return { name: input.name, shape: input.shape, offset: at };
-    });
-    const out = { offset, elements: outElements };
-    const needed = offset + outElements * 4;
-    let grown: SharedArrayBuffer | undefined;
-    if (needed > this.buffer.byteLength) {
-      grown = new SharedArrayBuffer(align(Math.max(needed, this.buffer.byteLength * 1.5)));
-      this.buffer = grown;
-      this.control = new Int32Array(grown, 0, CONTROL_BYTES / 4);
-    }
-    inputs.forEach((input, i) => new Float32Array(this.buffer, placed[i]!.offset, input.data.length).set(input.data));
-    this.outOffset = out.offset;
-    this.outElements = outElements;
-    Atomics.store(this.control, 0, STATE.busy);
-    const job: Job = { kernel, attrs, inputs: placed, out, ...(grown ? { buffer: grown } : {}) };
-    this.worker.postMessage(job);
-  }
-
-  /** Waits for the posted job; its output, a view of the shared buffer. */
-  wait(): Float32Array {
-    const deadline = Date.now() + TIMEOUT_MS;
-    while (Atomics.load(this.control, 0) === STATE.busy) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`a kernel worker thread did not answer within ${TIMEOUT_MS / 1000} s`);
-      Atomics.wait(this.control, 0, STATE.busy, left);
-    }
-    const state = Atomics.load(this.control, 0);
-    Atomics.store(this.control, 0, STATE.idle);
-    if (state !== STATE.done) {
-      const length = Atomics.load(this.control, 1);
-      const text = new TextDecoder().decode(new Uint8Array(this.buffer, CONTROL_BYTES, Math.min(length, ERROR_BYTES)).slice());
-      throw new Error(`a kernel worker thread failed: ${text || 'no reason given'}`);
-    }
-    return new Float32Array(this.buffer, this.outOffset, this.outElements);
-  }
-
-  terminate(): Promise<number> {
-    return this.worker.terminate();
-  }
-}
 
 /** How a kernel splits: which inputs are cut along axis 0, how the parts' outputs join. */
 export interface SplitRule {
@@ -209,6 +118,67 @@ export class KernelThreads {
     return new KernelThreads(helpers, options.always ?? false);
   }
 
+  /** Runs `fn` with every kernel it calls run whole on this thread (the same code a worker runs). */
+  whole<T>(fn: () => T): T {
+    const was = this.splitting;
+    this.splitting = true;
+    try {
+      return fn();
+    } finally {
+      this.splitting = was;
+    }
+  }
+
+  /**
+   * Runs one task on each of the first `tasks.length` worker threads while `local` runs on this
+   * thread, then waits for them all; their outputs are views of the shared buffers, valid until
+   * the next job. Kernels that `local` calls run whole (the workers are taken). A worker that
+   * fails or is gone turns the threads off (`failure`) and throws a `ThreadFailure`, after
+   * `local` has run; an error of `local` itself is thrown as it is.
+   */
+  parallel<T>(tasks: PostedTask[], local: () => T): { local: T; outputs: Float32Array[] } {
+    if (this.failure !== null) throw new ThreadFailure(`the kernel threads are off: ${this.failure}`);
+    if (this.splitting) throw new Error('internal: parallel tasks inside a split kernel');
+    if (tasks.length > this.helpers.length) throw new Error(`internal: ${tasks.length} tasks for ${this.helpers.length} worker threads`);
+    let posted = 0;
+    let helperFailure: unknown = null;
+    try {
+      for (const t of tasks) {
+        this.helpers[posted]!.post(t.task, t.inputs, t.outElements);
+        posted++;
+      }
+    } catch (error) {
+      helperFailure = error;
+    }
+    let mine: { value: T } | null = null;
+    let failure: unknown = null;
+    if (helperFailure === null) {
+      this.splitting = true;
+      try {
+        mine = { value: local() };
+      } catch (error) {
+        failure = error;
+      } finally {
+        this.splitting = false;
+      }
+    }
+    const outputs: Float32Array[] = [];
+    for (let i = 0; i < posted; i++) {
+      try {
+        outputs.push(this.helpers[i]!.wait());
+      } catch (error) {
+        helperFailure ??= error;
+      }
+    }
+    if (helperFailure !== null) {
+      const message = helperFailure instanceof Error ? helperFailure.message : String(helperFailure);
+      this.failure ??= message;
+      throw new ThreadFailure(message);
+    }
+    if (failure !== null || mine === null) throw failure;
+    return { local: mine.value, outputs };
+  }
+
   terminate(): Promise<void> {
     this.failure ??= 'terminated';
     return Promise.all(this.helpers.map((h) => h.terminate())).then(() => undefined);
@@ -273,7 +243,7 @@ export class KernelThreads {
         const per = perSample(info);
         return { name: key, shape: [counts[k]!, ...info.shape.slice(1)], data: view.subarray(begins[k]! * per, (begins[k]! + counts[k]!) * per) };
       });
-      helper.post(name, rule.partAttrs?.(attrs, counts[k]!) ?? attrs, data, prod(rule.outShape(inputs, attrs, counts[k]!)));
+      helper.post({ kind: 'kernel', kernel: name, attrs: rule.partAttrs?.(attrs, counts[k]!) ?? attrs }, data, prod(rule.outShape(inputs, attrs, counts[k]!)));
     });
     // This thread's part: the leading samples, read in place (a view, no copy).
     const own: Record<string, Info> = {};
@@ -342,6 +312,26 @@ export class KernelThreads {
     }
     return out;
   }
+}
+
+/** A task for one worker thread: what to run, its float32 inputs, the floats it writes back. */
+export interface PostedTask {
+  task: Task;
+  inputs: TaskInput[];
+  outElements: number;
+}
+
+/** A worker thread failed or is gone: the threads are off, the work must be done on this thread. */
+export class ThreadFailure extends Error {}
+
+/** The kernel threads the engine's wasm kernels split across (set by `splitWasmKernels`), if any. */
+let engineThreads: KernelThreads | null = null;
+export function useKernelThreads(threads: KernelThreads | null): void {
+  engineThreads = threads;
+}
+/** The kernel threads of this process, when they are running and have not failed. */
+export function kernelThreads(): KernelThreads | null {
+  return engineThreads !== null && engineThreads.failure === null ? engineThreads : null;
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * A kernel worker thread (batchSplit.ts): its own tfjs wasm backend with Trainbench's kernels,
- * computing the parts of split kernels that the engine's thread posts. Inputs and output lie in
+ * computing the parts of split kernels, and the replicas' steps of data-parallel training
+ * (training/replica.ts), that the engine's thread posts. Inputs and output lie in
  * the SharedArrayBuffer it was given (or a larger one sent with a job); the result is signalled
  * through the buffer's state word, since the posting thread waits synchronously. Built as its
  * own entry (out/main/kernelWorker.js).
@@ -9,16 +10,16 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerWasmGradientKernels } from '../wasmGradients';
-import { CONTROL_BYTES, ERROR_BYTES, STATE, type Job } from './batchSplit';
+import { runReplicaTask } from '../../training/replica';
+import { finishJob, type Job, type KernelTask } from './helperThread';
 import { prod, type Info, type KernelFn, type WasmBackendFull } from './kernelOps';
 
 const port = parentPort;
 if (!port) throw new Error('kernelWorker runs as a worker thread');
 let buffer = (workerData as { buffer: SharedArrayBuffer }).buffer;
 
-function run(job: Job): void {
-  if (job.buffer) buffer = job.buffer;
-  const control = new Int32Array(buffer, 0, CONTROL_BYTES / 4);
+/** One kernel call on a part of a batch: the inputs are copied onto the heap, the output off it. */
+function runKernel(job: KernelTask & Pick<Job, 'inputs' | 'out'>): void {
   const backend = tf.backend() as unknown as WasmBackendFull;
   const made: Info[] = [];
   try {
@@ -36,16 +37,25 @@ function run(job: Job): void {
     const values = backend.typedArrayFromHeap(out);
     if (values.length !== job.out.elements) throw new Error(`${job.kernel}: the part's output has ${values.length} elements, expected ${job.out.elements}`);
     new Float32Array(buffer, job.out.offset, job.out.elements).set(values);
-    Atomics.store(control, 0, STATE.done);
-  } catch (error) {
-    const text = new TextEncoder().encode(error instanceof Error ? error.message : String(error)).subarray(0, ERROR_BYTES);
-    new Uint8Array(buffer, CONTROL_BYTES, text.length).set(text);
-    Atomics.store(control, 1, text.length);
-    Atomics.store(control, 0, STATE.failed);
   } finally {
     for (const info of made) backend.disposeData(info.dataId);
-    Atomics.notify(control, 0);
   }
+}
+
+function run(job: Job): void {
+  if (job.buffer) buffer = job.buffer;
+  let failure: unknown = null;
+  try {
+    if (job.kind === 'kernel') runKernel(job);
+    else {
+      const inputs: Record<string, Float32Array> = {};
+      for (const input of job.inputs) inputs[input.name] = new Float32Array(buffer, input.offset, prod(input.shape));
+      runReplicaTask(job.message, inputs, new Float32Array(buffer, job.out.offset, job.out.elements));
+    }
+  } catch (error) {
+    failure = error;
+  }
+  finishJob(buffer, failure);
 }
 
 async function main(): Promise<void> {

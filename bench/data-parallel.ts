@@ -1,0 +1,135 @@
+/**
+ * The engine's training throughput on the wasm backend in three modes, in one process: one
+ * thread; the heavy kernels split across the kernel threads (batchSplit.ts); whole steps split
+ * by parts of the batch across the same threads (data parallelism, dataParallel.ts).
+ *
+ *   npx electron-vite build && npm run bench -- data-parallel [--steps N] [--rounds N] [--threads N]
+ *
+ * The real Trainer, instrumented as in the app (per-layer norms every step, probes every 50
+ * steps), on the bundled MNIST digits, Adam, batch 128 unless the model says otherwise. Modes
+ * alternate, `--rounds` times (default 3); the table gives each mode's median samples/s of wall
+ * time and, for data parallelism, how many steps ran on the worker threads and how many on this
+ * thread (`Choice`: when the other core is busy, the parts run here). Needs the built kernel
+ * worker (out/main/kernelWorker.js).
+ */
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import os from 'node:os';
+import { join } from 'node:path';
+import { Spec, type SpecInput } from '@contract';
+import { KernelThreads, registerWasmGradientKernels, splitWasmKernels } from '../src-main/engine/backend/wasmGradients';
+import { builtinData } from '../src-main/engine/training/builtinData';
+import { DataParallel } from '../src-main/engine/training/dataParallel';
+import { Trainer } from '../src-main/engine/training/trainer';
+
+const arg = (name: string, fallback: string): string => {
+  const i = process.argv.indexOf(name);
+  return i > 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
+};
+const STEPS = Number(arg('--steps', '40'));
+const ROUNDS = Number(arg('--rounds', '3'));
+const THREADS = Number(arg('--threads', String(Math.min(os.availableParallelism(), 4))));
+const ONLY = arg('--models', '');
+
+type Layers = SpecInput['model']['layers'];
+const models: { name: string; layers: Layers; batch: number; steps: number }[] = [
+  {
+    name: 'CNN 16-32 conv (throughput bench)',
+    batch: 128,
+    steps: STEPS,
+    layers: [
+      { type: 'conv2d', filters: 16, kernelSize: 3, padding: 'same', activation: 'relu' },
+      { type: 'maxPooling2d', poolSize: 2 },
+      { type: 'conv2d', filters: 32, kernelSize: 3, padding: 'same', activation: 'relu' },
+      { type: 'maxPooling2d', poolSize: 2 },
+      { type: 'flatten' },
+      { type: 'dense', units: 10 },
+    ],
+  },
+  { name: 'MLP 784-128-10', batch: 128, steps: STEPS * 5, layers: [{ type: 'flatten' }, { type: 'dense', units: 128, activation: 'relu' }, { type: 'dense', units: 10 }] },
+  { name: 'MLP 784-1000-10 sigmoid, batch 32', batch: 32, steps: STEPS * 5, layers: [{ type: 'flatten' }, { type: 'dense', units: 1000, activation: 'sigmoid' }, { type: 'dense', units: 10, activation: 'sigmoid' }] },
+  { name: 'MLP 784-256-256-10, batch 64', batch: 64, steps: STEPS * 5, layers: [{ type: 'flatten' }, { type: 'dense', units: 256, activation: 'relu' }, { type: 'dense', units: 256, activation: 'relu' }, { type: 'dense', units: 10 }] },
+];
+
+type Mode = 'one thread' | 'kernel split' | 'data parallel';
+const MODES: Mode[] = ['one thread', 'kernel split', 'data parallel'];
+
+async function measure(threads: KernelThreads, layers: Layers, batch: number, steps: number, mode: Mode): Promise<{ rate: number; parallel: number; sequential: number }> {
+  const spec = Spec.parse({
+    version: 1,
+    dataset: { kind: 'builtin', name: 'mnist' },
+    normalization: 'divide255',
+    model: { layers },
+    training: { optimizer: { type: 'adam', learningRate: 0.001 }, loss: { type: 'sparseCategoricalCrossentropy', fromLogits: true }, batchSize: batch, epochs: 1000 },
+    monitor: { probeEvery: 50, probeSize: 256, snapshotEvery: 0 },
+  });
+  threads.paused = mode === 'one thread';
+  DataParallel.enabled = mode === 'data parallel';
+  const warmup = 10;
+  let seen = 0;
+  let started = 0;
+  let elapsed = 0;
+  const trainer: Trainer = new Trainer('bench', spec, builtinData(spec), 'wasm', {
+    onStep: () => {
+      seen++;
+      if (seen === warmup) started = performance.now();
+      if (seen === warmup + steps) {
+        elapsed = performance.now() - started;
+        trainer.stop();
+      }
+    },
+    onEpoch: () => undefined,
+    onProbe: () => undefined,
+    onSnapshot: () => undefined,
+    onNonFinite: () => undefined,
+    onStatus: (status, _final, error) => {
+      if (status === 'failed') throw new Error(error);
+    },
+  });
+  const parallel = (trainer as unknown as { parallel: DataParallel | null }).parallel;
+  if (mode === 'data parallel' && !parallel) throw new Error('data parallelism did not apply');
+  await trainer.run();
+  return { rate: (steps * batch) / (elapsed / 1000), parallel: parallel?.parallelSteps ?? 0, sequential: parallel?.sequentialSteps ?? 0 };
+}
+
+async function main(): Promise<void> {
+  registerWasmGradientKernels(tf);
+  if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not initialise');
+  await tf.ready();
+  const threads = await KernelThreads.start(join(process.cwd(), 'out', 'main', 'kernelWorker.js'), THREADS - 1);
+  splitWasmKernels(tf, threads);
+  console.log(`tfjs ${tf.version.tfjs} wasm, ${THREADS} threads, ${os.availableParallelism()} cores, ${ROUNDS} alternating rounds, load average ${os.loadavg().map((v) => v.toFixed(2)).join(' ')}`);
+  const rows: string[][] = [];
+  for (const model of models) {
+    if (ONLY && !model.name.startsWith(ONLY)) continue;
+    const runs = new Map<Mode, { rate: number; parallel: number; sequential: number }[]>(MODES.map((m) => [m, []]));
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const mode of MODES) runs.get(mode)!.push(await measure(threads, model.layers, model.batch, model.steps, mode));
+    }
+    const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+    const rate = (mode: Mode): number => median(runs.get(mode)!.map((r) => r.rate));
+    const dp = runs.get('data parallel')!;
+    const one = rate('one thread');
+    rows.push([
+      model.name,
+      one.toFixed(0),
+      `${rate('kernel split').toFixed(0)} (${(rate('kernel split') / one).toFixed(2)}×)`,
+      `${rate('data parallel').toFixed(0)} (${(rate('data parallel') / one).toFixed(2)}×)`,
+      `${dp.reduce((a, r) => a + r.parallel, 0)} / ${dp.reduce((a, r) => a + r.sequential, 0)}`,
+    ]);
+  }
+  const header = ['model', 'one thread', 'kernel split', 'data parallel', 'steps on workers / here'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]): string => `| ${cells.map((c, i) => (i > 0 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(' | ')} |`;
+  console.log('\nsamples/s (wall time, median of the rounds):');
+  console.log(line(header));
+  console.log(`|${widths.map((w, i) => (i > 0 ? '-'.repeat(w + 1) + ':' : '-'.repeat(w + 2))).join('|')}|`);
+  for (const row of rows) console.log(line(row));
+  console.log(`load average after: ${os.loadavg().map((v) => v.toFixed(2)).join(' ')}`);
+  await threads.terminate();
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
