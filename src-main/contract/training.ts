@@ -62,6 +62,11 @@ export const JobInfo = z.object({
   runDir: z.string().optional(),
   /** Wall-clock time (ms since 1970) the job started: StepPoint.time counts from here. */
   startedAt: z.number(),
+  /**
+   * How a training step splits across the engine's threads: `parts` of the batch computed at
+   * once (data parallelism), or 1 with the reason it does not apply.
+   */
+  parallelism: z.object({ parts: z.number().int().positive(), reason: z.string().max(500).nullable() }).optional(),
 });
 export type JobInfo = z.infer<typeof JobInfo>;
 

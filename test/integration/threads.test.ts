@@ -5,7 +5,7 @@
  * order); TRAINBENCH_THREADS sets the count and a bad value is named.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { EngineInfo, EventOf } from '@contract';
+import type { EngineInfo, EventOf, JobInfo } from '@contract';
 import type { EngineHost } from '../../src-main/host/engineHost';
 import { nextEvent, startHost } from '../support/engine';
 import { preset } from '../support/presets';
@@ -27,6 +27,8 @@ async function engineWith(threads: string): Promise<{ h: EngineHost; info: Engin
   return { h: host, info };
 }
 
+let lastParallelism: JobInfo['parallelism'];
+
 /** The first `steps` losses of mnist-cnn (batch 64: its second conv layer and first pooling split). */
 async function firstLosses(h: EngineHost, steps: number): Promise<number[]> {
   const losses: number[] = [];
@@ -38,7 +40,8 @@ async function firstLosses(h: EngineHost, steps: number): Promise<number[]> {
     if (losses.length >= steps) done();
   });
   const spec = preset('mnist-cnn', { epochs: 1, seed: 5 });
-  const { jobId } = (await h.request('train.start', { spec: { ...spec, monitor: { ...spec.monitor, probeSize: 32 } } })) as { jobId: string };
+  const { jobId, parallelism } = (await h.request('train.start', { spec: { ...spec, monitor: { ...spec.monitor, probeSize: 32 } } })) as JobInfo;
+  lastParallelism = parallelism;
   await enough;
   off();
   const ended = nextEvent<EventOf<'train.status'>>(h, 'train.status', (e) => e.status === 'stopped' || e.status === 'done');
@@ -52,11 +55,13 @@ describe('kernel threads in the engine', () => {
     const two = await engineWith('2');
     expect(two.info.threads).toEqual({ count: 2, reason: null });
     const a = await firstLosses(two.h, 12);
+    expect(lastParallelism).toEqual({ parts: 2, reason: null });
     const b = await firstLosses(two.h, 12);
     expect(b).toEqual(a);
     const one = await engineWith('1');
     expect(one.info.threads).toEqual({ count: 1, reason: 'TRAINBENCH_THREADS=1' });
     const c = await firstLosses(one.h, 12);
+    expect(lastParallelism).toEqual({ parts: 1, reason: 'no kernel worker threads' });
     c.forEach((loss, i) => expect(Math.abs(loss - a[i]!)).toBeLessThanOrEqual(1e-4 * Math.abs(loss)));
     expect(a.at(-1)!).toBeLessThan(a[0]!);
   }, 120_000);

@@ -33,8 +33,12 @@ export interface ForwardOptions {
   training: boolean;
   /** Distinguishes dropout masks between steps. */
   step?: number;
-  /** Distinguishes dropout masks between the parts of a data-parallel step (dataParallel.ts). */
-  part?: number;
+  /**
+   * A part of a data-parallel step (dataParallel.ts): `x` holds rows [begin, begin + n) of a batch
+   * of `total`. Dropout draws the whole batch's mask and keeps these rows, so the parts together
+   * drop what one thread would.
+   */
+  rows?: { begin: number; total: number };
   /** When given, every layer's output is pushed here, in forward order. */
   capture?: tf.Tensor[];
   /** Stop after the layer at this position: inspection needs no layer past the one it looks at. */
@@ -166,8 +170,11 @@ export class Network {
         return tf.reshape(x, [x.shape[0]!, -1]);
       case 'dropout': {
         if (!options.training || spec.rate === 0) return x;
-        const seed = (Math.imul(this.seed + 1, 2_654_435_761) ^ Math.imul((options.step ?? 0) + 1, 40_503) ^ (layer.index * 9_973) ^ Math.imul(options.part ?? 0, 668_265_263)) >>> 0;
-        const keep = tf.cast(tf.greaterEqual(tf.randomUniform(x.shape, 0, 1, 'float32', seed), spec.rate), 'float32');
+        const seed = (Math.imul(this.seed + 1, 2_654_435_761) ^ Math.imul((options.step ?? 0) + 1, 40_503) ^ (layer.index * 9_973)) >>> 0;
+        const rows = options.rows;
+        let uniform = tf.randomUniform(rows ? [rows.total, ...x.shape.slice(1)] : x.shape, 0, 1, 'float32', seed);
+        if (rows) uniform = tf.slice(uniform, [rows.begin, ...x.shape.slice(1).map(() => 0)], x.shape);
+        const keep = tf.cast(tf.greaterEqual(uniform, spec.rate), 'float32');
         return tf.mul(x, tf.mul(keep, 1 / (1 - spec.rate)));
       }
       case 'batchNormalization': {

@@ -29,7 +29,9 @@ const Step = z.strictObject({
   op: z.literal('step'),
   id: z.number().int().nonnegative(),
   step: z.number().int().nonnegative(),
-  part: z.number().int().positive(),
+  /** The part's first row in the batch, and the batch's size. */
+  begin: z.number().int().nonnegative(),
+  total: z.number().int().positive(),
   n: z.number().int().positive(),
 });
 const Free = z.strictObject({ op: z.literal('free'), id: z.number().int().nonnegative() });
@@ -46,14 +48,13 @@ export interface PartGradients {
 
 /**
  * The mean loss of a part of a batch and its gradient with respect to `variables`, inside the
- * caller's tidy. `part` numbers the part (0 on the engine's thread) so that dropout draws its own
- * mask for each.
+ * caller's tidy. `rows` places the part in its batch (dropout keeps those rows of the batch's mask).
  */
-export function partGradients(network: Network, spec: Spec, target: TargetInfo, variables: tf.Variable[], x: tf.Tensor, y: tf.Tensor, step: number, part: number): PartGradients {
+export function partGradients(network: Network, spec: Spec, target: TargetInfo, variables: tf.Variable[], x: tf.Tensor, y: tf.Tensor, step: number, rows?: { begin: number; total: number }): PartGradients {
   // Kept out of the gradient function's tidy, handed to the caller's as a clone.
   let kept: tf.Scalar | null = null;
   const { value, grads } = tf.variableGrads(() => {
-    const prediction = network.forward(x, { training: true, step, part });
+    const prediction = network.forward(x, { training: true, step, ...(rows ? { rows } : {}) });
     const loss = computeLoss(spec.training.loss, prediction, y, target);
     kept = tf.keep(computeAccuracy(prediction, y, target, spec.training.loss) ?? tf.scalar(Number.NaN));
     return loss;
@@ -115,13 +116,14 @@ export function runReplicaTask(raw: unknown, inputs: Record<string, Float32Array
   const { n } = message;
   const sample = replica.inputShape.reduce((a, b) => a * b, 1);
   const classes = replica.target.task === 'classification';
+  if (message.begin + n > message.total) throw new Error(`replica step: rows ${message.begin}–${message.begin + n} lie outside a batch of ${message.total}`);
   if (x.length !== n * sample) throw new Error(`replica step: x has ${x.length} values, expected ${n * sample}`);
   if (y.length !== (classes ? n : n * replica.target.outputs)) throw new Error(`replica step: y has ${y.length} values for ${n} samples`);
   if (out.length !== stepOutputSize(replica.variables)) throw new Error(`replica step: room for ${out.length} values, the result has ${stepOutputSize(replica.variables)}`);
   tf.tidy(() => {
     const xt = tf.tensor(x, [n, ...replica.inputShape], 'float32');
     const yt = classes ? tf.tensor1d(Int32Array.from(y), 'int32') : tf.tensor2d(y, [n, replica.target.outputs]);
-    const result = partGradients(replica.network, replica.spec, replica.target, replica.variables, xt, yt, message.step, message.part);
+    const result = partGradients(replica.network, replica.spec, replica.target, replica.variables, xt, yt, message.step, { begin: message.begin, total: message.total });
     out[0] = result.loss.dataSync()[0]!;
     out[1] = result.accuracy.dataSync()[0]!;
     let o = 2;

@@ -129,6 +129,7 @@ export class Trainer {
       epochs: spec.training.epochs,
       totalParams: this.report.totalParams,
       startedAt: Date.now(),
+      parallelism: this.parallel ? { parts: this.parallel.parts, reason: null } : { parts: 1, reason: DataParallel.plan(spec, this.report, this.batchSize).reason ?? 'the worker threads could not build the replica' },
     };
   }
 
