@@ -62,7 +62,8 @@ let replicaIds = 0;
 export class DataParallel {
   /** Off: every trainer made from now on steps whole (benches compare; the engine never turns it off). */
   static enabled = true;
-  private readonly choice = new Choice();
+  /** A step on one thread takes about twice as long: try it again only every 64 steps. */
+  private readonly choice = new Choice(64);
   private readonly weights: Float32Array;
   /** Steps whose parts ran on the worker threads, and on this thread one after another. */
   parallelSteps = 0;

@@ -344,12 +344,15 @@ export class Choice {
   private wholeMs = Number.NaN;
   private calls = 0;
 
+  /** @param explore every how many calls the slower way is tried again */
+  constructor(private readonly explore = EXPLORE) {}
+
   split(): boolean {
     this.calls++;
     if (Number.isNaN(this.splitMs)) return true;
     if (Number.isNaN(this.wholeMs)) return false;
     const faster = this.splitMs <= this.wholeMs;
-    return this.calls % EXPLORE === 0 ? !faster : faster;
+    return this.calls % this.explore === 0 ? !faster : faster;
   }
 
   record(split: boolean, ms: number): void {
