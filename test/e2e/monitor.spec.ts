@@ -127,6 +127,8 @@ test('relu-abs: every panel receives data, and the input plane shows three hinge
   await expect(page.getByTestId('throughput')).toHaveText(/\d/);
   await expect(page.getByTestId('step-time')).toHaveText(/\d+(\.\d+)? ms/);
   await expect(page.getByTestId('run-backend')).toHaveText('wasm');
+  // A 2-3-1 network is too small to split its batch across threads; the tooltip says so.
+  await expect(page.getByTestId('run-backend')).toHaveAttribute('title', /^Each step runs on one thread: a step is too small/);
   await expect(page.getByTestId('memory')).toHaveText(/^\d[\d,]* tensors · [\d.]+ (B|KiB|MiB) · RSS [\d.]+ (MiB|GiB)$/);
   await expect(page.getByTestId('progress-run')).toHaveAttribute('aria-valuenow', '100');
   await expect(page.getByTestId('final')).toContainText('1500 steps');
