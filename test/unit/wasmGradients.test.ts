@@ -223,6 +223,62 @@ describe('pooling gradients on wasm match cpu', () => {
   }
 });
 
+describe('MaxPoolGrad 2×2 (the branch-free loop)', () => {
+  // Windows whose first maximum is each of the four elements, with ties, negatives, −∞ and
+  // all −∞ windows; each [2, 2] window is [top-left, top-right, bottom-left, bottom-right].
+  const NEG = Number.NEGATIVE_INFINITY;
+  const WINDOWS = [
+    [3, 1, 2, 0],
+    [1, 3, 2, 0],
+    [1, 2, 3, 0],
+    [0, 1, 2, 3],
+    [2, 2, 1, 0],
+    [0, 2, 2, 2],
+    [0, 1, 4, 4],
+    [0, 0, 0, 0],
+    [NEG, NEG, NEG, NEG],
+    [NEG, NEG, 1, NEG],
+    [NEG, 5, 5, NEG],
+    [-3, -1, -2, -1],
+    [NEG, NEG, NEG, -7],
+  ];
+  const shape: Shape4 = [3, 4, 6, 5];
+  const oh = shape[1] / 2;
+  const ow = shape[2] / 2;
+  const c = shape[3];
+  const xv = new Float32Array(size(shape));
+  const firstMax: number[] = [];
+  for (let w = 0; w < shape[0] * oh * ow * c; w++) {
+    const d = w % c;
+    const xc = Math.floor(w / c) % ow;
+    const yr = Math.floor(w / (c * ow)) % oh;
+    const b = Math.floor(w / (c * ow * oh));
+    const values = WINDOWS[(w * 7) % WINDOWS.length]!;
+    const at = [0, 1, 2, 3].map((k) => (((b * shape[1] + yr * 2 + (k >> 1)) * shape[2] + xc * 2 + (k & 1)) * c + d));
+    at.forEach((i, k) => (xv[i] = values[k]!));
+    const best = Math.max(...values);
+    firstMax.push(best > NEG ? at[values.indexOf(best)]! : -1);
+  }
+  const dyv = random(shape[0] * oh * ow * c, 77).map((v) => v + 2); // never 0: every routed value shows
+
+  it('routes dy to the first maximum, nothing from −∞ windows, as the cpu backend', async () => {
+    await tf.setBackend('cpu');
+    const out = tf.maxPool(tf.tensor4d(xv, shape), 2, 2, 'valid');
+    const outputs = { values: (await out.data()) as Float32Array, shape: out.shape as number[] };
+    out.dispose();
+    const inputs = { dy: { values: dyv, shape: outputs.shape }, input: { values: xv, shape }, output: outputs };
+    const attrs = { filterSize: [2, 2], strides: [2, 2], pad: 'valid' };
+    const expected = new Float32Array(size(shape));
+    firstMax.forEach((at, w) => at >= 0 && (expected[at] = dyv[w]!));
+    expect(firstMax.filter((at) => at < 0).length).toBeGreaterThan(0);
+    const cpu = await runKernel('cpu', 'MaxPoolGrad', inputs, attrs);
+    const wasm = await runKernel('wasm', 'MaxPoolGrad', inputs, attrs);
+    await tf.setBackend('wasm');
+    expect(Array.from(cpu)).toEqual(Array.from(expected));
+    expect(Array.from(wasm)).toEqual(Array.from(expected));
+  });
+});
+
 describe('Sum on wasm matches cpu', () => {
   // Leading axes take the fast path (bias gradients); the others go to the wasm kernel.
   const SUM_CASES: { shape: number[]; axis: number | number[] | null; keepDims: boolean }[] = [
