@@ -11,6 +11,9 @@ import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerWasmGradientKernels } from '../../src-main/engine/backend/wasmGradients';
+import { FILTER_GRAD_TUNING, filterGradientPath, type FilterGradientPath } from '../../src-main/engine/backend/wasm/convGradients';
+
+const DEFAULT_GROUP_BYTES = FILTER_GRAD_TUNING.groupBytes;
 
 type Shape4 = [number, number, number, number];
 type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
@@ -117,6 +120,25 @@ const CONV_CASES: { x: Shape4; f: [number, number]; oc: number; s: [number, numb
   { x: [2, 12, 10, 2], f: [2, 2], oc: 9, s: [3, 2], pad: 'valid', d: [1, 2] },
 ];
 
+/**
+ * The cpu kernel has no dilations: for a dilated case, the gradient of the equivalent undilated
+ * filter (zeros between the taps), keeping the taps.
+ */
+function filterReference(c: ReturnType<typeof convCase>, attrs: Record<string, unknown>, d: [number, number]): (() => Promise<Float32Array>) | undefined {
+  if (d[0] === 1 && d[1] === 1) return undefined;
+  return async () => {
+    const dilated = dilateFilter(c.filter.values, c.filterShape, d);
+    const full = await runKernel('cpu', 'Conv2DBackpropFilter', { x: c.x, dy: c.dy }, { ...attrs, dilations: [1, 1], filterShape: dilated.shape });
+    const [fh, fw, ch, oc] = c.filterShape;
+    const ew = dilated.shape[1];
+    const out = new Float32Array(size(c.filterShape));
+    for (let a = 0; a < fh; a++)
+      for (let b = 0; b < fw; b++)
+        for (let q = 0; q < ch * oc; q++) out[(a * fw + b) * ch * oc + q] = full[(a * d[0] * ew + b * d[1]) * ch * oc + q]!;
+    return out;
+  };
+}
+
 describe('registration', () => {
   it('registers the missing kernel and the fast paths, once', () => {
     expect(registered).toEqual(
@@ -141,23 +163,7 @@ describe('Conv2DBackpropFilter on wasm matches cpu', () => {
     it(`x ${k.x} filter ${k.f}×${k.oc} strides ${k.s} pad ${JSON.stringify(k.pad)} dilations ${k.d}`, async () => {
       const c = convCase(k.x, k.f, k.oc, k.s, k.pad, k.d, 100 + i);
       const attrs = { strides: k.s, pad: k.pad, dataFormat: 'NHWC', filterShape: c.filterShape, dilations: k.d };
-      let reference: (() => Promise<Float32Array>) | undefined;
-      if (k.d[0] > 1 || k.d[1] > 1) {
-        // The cpu kernel has no dilations: take the gradient of the equivalent undilated filter
-        // (zeros between the taps) and keep the taps.
-        reference = async () => {
-          const dilated = dilateFilter(c.filter.values, c.filterShape, k.d);
-          const full = await runKernel('cpu', 'Conv2DBackpropFilter', { x: c.x, dy: c.dy }, { ...attrs, dilations: [1, 1], filterShape: dilated.shape });
-          const [fh, fw, ch, oc] = c.filterShape;
-          const ew = dilated.shape[1];
-          const out = new Float32Array(size(c.filterShape));
-          for (let a = 0; a < fh; a++)
-            for (let b = 0; b < fw; b++)
-              for (let q = 0; q < ch * oc; q++) out[(a * fw + b) * ch * oc + q] = full[((a * k.d[0]) * ew + b * k.d[1]) * ch * oc + q]!;
-          return out;
-        };
-      }
-      expect(await compare('Conv2DBackpropFilter', { x: c.x, dy: c.dy }, attrs, reference)).toBeLessThan(1e-4);
+      expect(await compare('Conv2DBackpropFilter', { x: c.x, dy: c.dy }, attrs, filterReference(c, attrs, k.d))).toBeLessThan(1e-4);
     });
   }
 
@@ -174,6 +180,48 @@ describe('Conv2DBackpropFilter on wasm matches cpu', () => {
     const attrs = { strides: [2, 1], pad: 'same', dataFormat: 'NCHW', filterShape: c.filterShape };
     expect(await compare('Conv2DBackpropFilter', inputs, attrs)).toBeLessThan(1e-4);
   });
+});
+
+describe('Conv2DBackpropFilter paths, the swapped one in groups of a few samples', () => {
+  const path = (x: Shape4, f: [number, number], oc: number, s: [number, number]): FilterGradientPath =>
+    filterGradientPath(tf.backend_util.computeConv2DInfo(x, [f[0], f[1], x[3], oc], s, 1, 'same'));
+
+  it('picks im2col for one input channel, dy as the image for stride 1, else the swapped convolution', () => {
+    expect(path([128, 28, 28, 1], [3, 3], 16, [1, 1])).toBe('im2col');
+    expect(path([128, 14, 14, 16], [3, 3], 32, [1, 1])).toBe('dyImage');
+    expect(path([128, 14, 14, 16], [3, 3], 32, [2, 2])).toBe('swapped');
+    expect(path([8, 14, 14, 4], [3, 3], 16, [1, 1])).toBe('swapped'); // too few channels to be the filter's outputs
+  });
+
+  const CASES: { x: Shape4; f: [number, number]; oc: number; s: [number, number]; pad: Pad; d: [number, number]; paths: FilterGradientPath[] }[] = [
+    { x: [7, 9, 8, 8], f: [3, 3], oc: 12, s: [1, 1], pad: 'same', d: [1, 1], paths: ['im2col', 'dyImage', 'swapped'] },
+    { x: [5, 10, 9, 8], f: [3, 2], oc: 9, s: [1, 1], pad: 'valid', d: [2, 1], paths: ['im2col', 'dyImage', 'swapped'] },
+    // Padding beyond the filter's extent: dy as the image is cropped above and on the right.
+    { x: [3, 7, 6, 8], f: [3, 3], oc: 8, s: [1, 1], pad: [[0, 0], [3, 0], [1, 4], [0, 0]], d: [1, 1], paths: ['dyImage', 'swapped'] },
+    { x: [5, 9, 9, 3], f: [3, 3], oc: 4, s: [2, 2], pad: 'same', d: [1, 1], paths: ['im2col', 'swapped'] },
+    { x: [1, 8, 8, 8], f: [3, 3], oc: 16, s: [1, 1], pad: 'same', d: [1, 1], paths: ['im2col', 'dyImage', 'swapped'] },
+  ];
+  for (const [i, k] of CASES.entries()) {
+    for (const forced of k.paths) {
+      // The swapped convolution in groups of one sample, of three (7 = 3 + 3 + 1, 5 = 3 + 2),
+      // and the whole batch; the other paths run whole.
+      for (const samples of forced === 'swapped' ? [1, 3, 0] : [0]) {
+        it(`${forced} x ${k.x} filter ${k.f}×${k.oc} strides ${k.s} pad ${JSON.stringify(k.pad)} dilations ${k.d}, ${samples || 'all'} per group`, async () => {
+          const c = convCase(k.x, k.f, k.oc, k.s, k.pad, k.d, 700 + i);
+          const attrs = { strides: k.s, pad: k.pad, dataFormat: 'NHWC', filterShape: c.filterShape, dilations: k.d };
+          const dyPerSample = size(c.dy.shape) / k.x[0];
+          FILTER_GRAD_TUNING.path = forced;
+          FILTER_GRAD_TUNING.groupBytes = samples * dyPerSample * 4;
+          try {
+            expect(await compare('Conv2DBackpropFilter', { x: c.x, dy: c.dy }, attrs, filterReference(c, attrs, k.d))).toBeLessThan(1e-4);
+          } finally {
+            FILTER_GRAD_TUNING.path = null;
+            FILTER_GRAD_TUNING.groupBytes = DEFAULT_GROUP_BYTES;
+          }
+        });
+      }
+    }
+  }
 });
 
 describe('Conv2DBackpropInput on wasm matches cpu', () => {
