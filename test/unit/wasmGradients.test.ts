@@ -11,12 +11,7 @@ import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerWasmGradientKernels } from '../../src-main/engine/backend/wasmGradients';
-import { FILTER_GRAD_TUNING, filterGradientPath, type FilterGradientPath } from '../../src-main/engine/backend/wasm/convGradients';
-
-const DEFAULT_GROUP_BYTES = FILTER_GRAD_TUNING.groupBytes;
-
-type Shape4 = [number, number, number, number];
-type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
+import { compare, convCase, dilateFilter, filterReference, random, relativeError, runKernel, size, type Pad, type Shape4 } from '../support/wasmKernels';
 
 let registered: string[] = [];
 
@@ -25,81 +20,6 @@ beforeAll(async () => {
   expect(await tf.setBackend('wasm')).toBe(true);
   await tf.ready();
 });
-
-/** A seeded generator of uniform values in [-1, 1), so that a failure can be replayed. */
-function random(size: number, seed: number, quantum = 0): Float32Array {
-  let s = seed >>> 0 || 1;
-  return Float32Array.from({ length: size }, () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    const u = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    const v = u * 2 - 1;
-    return quantum > 0 ? Math.round(v / quantum) * quantum : v;
-  });
-}
-
-const size = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
-
-/** Max |a − b| over max |b|: the error relative to the reference's scale. */
-function relativeError(actual: Float32Array, expected: Float32Array): number {
-  expect(actual.length).toBe(expected.length);
-  let err = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    err = Math.max(err, Math.abs(actual[i]! - expected[i]!));
-    scale = Math.max(scale, Math.abs(expected[i]!));
-  }
-  if (!(scale > 0)) throw new Error('reference is all zeros: the case tests nothing');
-  return Number.isNaN(err) ? Number.POSITIVE_INFINITY : err / scale;
-}
-
-type Inputs = Record<string, { values: Float32Array; shape: number[] }>;
-
-/** Runs one kernel on `backend` and returns its output, checking that no tensor or buffer leaks. */
-async function runKernel(backend: 'cpu' | 'wasm', name: string, inputs: Inputs, attrs: Record<string, unknown>): Promise<Float32Array> {
-  expect(await tf.setBackend(backend)).toBe(true);
-  const tensors = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, tf.tensor(v.values, v.shape)]));
-  const before = tf.memory().numTensors;
-  // The kernels make their intermediates on the backend, where tf.memory() does not look.
-  const buffersBefore = tf.backend().numDataIds();
-  const out = tf.engine().runKernel(name, tensors, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
-  expect(tf.memory().numTensors).toBe(before + 1);
-  const values = (await out.data()) as Float32Array;
-  out.dispose();
-  expect(tf.backend().numDataIds()).toBe(buffersBefore);
-  tf.dispose(Object.values(tensors));
-  return values;
-}
-
-async function compare(name: string, inputs: Inputs, attrs: Record<string, unknown>, reference?: () => Promise<Float32Array>): Promise<number> {
-  const expected = reference ? await reference() : await runKernel('cpu', name, inputs, attrs);
-  const actual = await runKernel('wasm', name, inputs, attrs);
-  await tf.setBackend('wasm');
-  return relativeError(actual, expected);
-}
-
-/** Inserts dilation−1 zeros between the taps of a [fH, fW, C, oC] filter. */
-function dilateFilter(values: Float32Array, [fh, fw, c, oc]: Shape4, [dh, dw]: [number, number]): { values: Float32Array; shape: Shape4 } {
-  const eh = (fh - 1) * dh + 1;
-  const ew = (fw - 1) * dw + 1;
-  const out = new Float32Array(eh * ew * c * oc);
-  for (let i = 0; i < fh; i++)
-    for (let j = 0; j < fw; j++)
-      for (let k = 0; k < c * oc; k++) out[((i * dh) * ew + j * dw) * c * oc + k] = values[(i * fw + j) * c * oc + k]!;
-  return { values: out, shape: [eh, ew, c, oc] };
-}
-
-function convCase(x: Shape4, f: [number, number], oc: number, strides: [number, number], pad: Pad, dilations: [number, number], seed: number) {
-  const filterShape: Shape4 = [f[0], f[1], x[3], oc];
-  const info = tf.backend_util.computeConv2DInfo(x, filterShape, strides, dilations, pad as 'same');
-  return {
-    filterShape,
-    x: { values: random(size(x), seed), shape: x },
-    dy: { values: random(size(info.outShape), seed + 1), shape: info.outShape as number[] },
-    filter: { values: random(size(filterShape), seed + 2), shape: filterShape },
-  };
-}
 
 const CONV_CASES: { x: Shape4; f: [number, number]; oc: number; s: [number, number]; pad: Pad; d: [number, number] }[] = [
   { x: [2, 8, 8, 1], f: [3, 3], oc: 4, s: [1, 1], pad: 'same', d: [1, 1] },
@@ -120,24 +40,6 @@ const CONV_CASES: { x: Shape4; f: [number, number]; oc: number; s: [number, numb
   { x: [2, 12, 10, 2], f: [2, 2], oc: 9, s: [3, 2], pad: 'valid', d: [1, 2] },
 ];
 
-/**
- * The cpu kernel has no dilations: for a dilated case, the gradient of the equivalent undilated
- * filter (zeros between the taps), keeping the taps.
- */
-function filterReference(c: ReturnType<typeof convCase>, attrs: Record<string, unknown>, d: [number, number]): (() => Promise<Float32Array>) | undefined {
-  if (d[0] === 1 && d[1] === 1) return undefined;
-  return async () => {
-    const dilated = dilateFilter(c.filter.values, c.filterShape, d);
-    const full = await runKernel('cpu', 'Conv2DBackpropFilter', { x: c.x, dy: c.dy }, { ...attrs, dilations: [1, 1], filterShape: dilated.shape });
-    const [fh, fw, ch, oc] = c.filterShape;
-    const ew = dilated.shape[1];
-    const out = new Float32Array(size(c.filterShape));
-    for (let a = 0; a < fh; a++)
-      for (let b = 0; b < fw; b++)
-        for (let q = 0; q < ch * oc; q++) out[(a * fw + b) * ch * oc + q] = full[(a * d[0] * ew + b * d[1]) * ch * oc + q]!;
-    return out;
-  };
-}
 
 describe('registration', () => {
   it('registers the missing kernel and the fast paths, once', () => {
@@ -180,48 +82,6 @@ describe('Conv2DBackpropFilter on wasm matches cpu', () => {
     const attrs = { strides: [2, 1], pad: 'same', dataFormat: 'NCHW', filterShape: c.filterShape };
     expect(await compare('Conv2DBackpropFilter', inputs, attrs)).toBeLessThan(1e-4);
   });
-});
-
-describe('Conv2DBackpropFilter paths, the swapped one in groups of a few samples', () => {
-  const path = (x: Shape4, f: [number, number], oc: number, s: [number, number]): FilterGradientPath =>
-    filterGradientPath(tf.backend_util.computeConv2DInfo(x, [f[0], f[1], x[3], oc], s, 1, 'same'));
-
-  it('picks im2col for one input channel, dy as the image for stride 1, else the swapped convolution', () => {
-    expect(path([128, 28, 28, 1], [3, 3], 16, [1, 1])).toBe('im2col');
-    expect(path([128, 14, 14, 16], [3, 3], 32, [1, 1])).toBe('dyImage');
-    expect(path([128, 14, 14, 16], [3, 3], 32, [2, 2])).toBe('swapped');
-    expect(path([8, 14, 14, 4], [3, 3], 16, [1, 1])).toBe('swapped'); // too few channels to be the filter's outputs
-  });
-
-  const CASES: { x: Shape4; f: [number, number]; oc: number; s: [number, number]; pad: Pad; d: [number, number]; paths: FilterGradientPath[] }[] = [
-    { x: [7, 9, 8, 8], f: [3, 3], oc: 12, s: [1, 1], pad: 'same', d: [1, 1], paths: ['im2col', 'dyImage', 'swapped'] },
-    { x: [5, 10, 9, 8], f: [3, 2], oc: 9, s: [1, 1], pad: 'valid', d: [2, 1], paths: ['im2col', 'dyImage', 'swapped'] },
-    // Padding beyond the filter's extent: dy as the image is cropped above and on the right.
-    { x: [3, 7, 6, 8], f: [3, 3], oc: 8, s: [1, 1], pad: [[0, 0], [3, 0], [1, 4], [0, 0]], d: [1, 1], paths: ['dyImage', 'swapped'] },
-    { x: [5, 9, 9, 3], f: [3, 3], oc: 4, s: [2, 2], pad: 'same', d: [1, 1], paths: ['im2col', 'swapped'] },
-    { x: [1, 8, 8, 8], f: [3, 3], oc: 16, s: [1, 1], pad: 'same', d: [1, 1], paths: ['im2col', 'dyImage', 'swapped'] },
-  ];
-  for (const [i, k] of CASES.entries()) {
-    for (const forced of k.paths) {
-      // The swapped convolution in groups of one sample, of three (7 = 3 + 3 + 1, 5 = 3 + 2),
-      // and the whole batch; the other paths run whole.
-      for (const samples of forced === 'swapped' ? [1, 3, 0] : [0]) {
-        it(`${forced} x ${k.x} filter ${k.f}×${k.oc} strides ${k.s} pad ${JSON.stringify(k.pad)} dilations ${k.d}, ${samples || 'all'} per group`, async () => {
-          const c = convCase(k.x, k.f, k.oc, k.s, k.pad, k.d, 700 + i);
-          const attrs = { strides: k.s, pad: k.pad, dataFormat: 'NHWC', filterShape: c.filterShape, dilations: k.d };
-          const dyPerSample = size(c.dy.shape) / k.x[0];
-          FILTER_GRAD_TUNING.path = forced;
-          FILTER_GRAD_TUNING.groupBytes = samples * dyPerSample * 4;
-          try {
-            expect(await compare('Conv2DBackpropFilter', { x: c.x, dy: c.dy }, attrs, filterReference(c, attrs, k.d))).toBeLessThan(1e-4);
-          } finally {
-            FILTER_GRAD_TUNING.path = null;
-            FILTER_GRAD_TUNING.groupBytes = DEFAULT_GROUP_BYTES;
-          }
-        });
-      }
-    }
-  }
 });
 
 describe('Conv2DBackpropInput on wasm matches cpu', () => {
@@ -269,62 +129,6 @@ describe('pooling gradients on wasm match cpu', () => {
       expect(await compare('AvgPoolGrad', inputs, { filterSize: k.f, strides: k.s, pad: k.pad })).toBeLessThan(1e-4);
     });
   }
-});
-
-describe('MaxPoolGrad 2×2 (the branch-free loop)', () => {
-  // Windows whose first maximum is each of the four elements, with ties, negatives, −∞ and
-  // all −∞ windows; each [2, 2] window is [top-left, top-right, bottom-left, bottom-right].
-  const NEG = Number.NEGATIVE_INFINITY;
-  const WINDOWS = [
-    [3, 1, 2, 0],
-    [1, 3, 2, 0],
-    [1, 2, 3, 0],
-    [0, 1, 2, 3],
-    [2, 2, 1, 0],
-    [0, 2, 2, 2],
-    [0, 1, 4, 4],
-    [0, 0, 0, 0],
-    [NEG, NEG, NEG, NEG],
-    [NEG, NEG, 1, NEG],
-    [NEG, 5, 5, NEG],
-    [-3, -1, -2, -1],
-    [NEG, NEG, NEG, -7],
-  ];
-  const shape: Shape4 = [3, 4, 6, 5];
-  const oh = shape[1] / 2;
-  const ow = shape[2] / 2;
-  const c = shape[3];
-  const xv = new Float32Array(size(shape));
-  const firstMax: number[] = [];
-  for (let w = 0; w < shape[0] * oh * ow * c; w++) {
-    const d = w % c;
-    const xc = Math.floor(w / c) % ow;
-    const yr = Math.floor(w / (c * ow)) % oh;
-    const b = Math.floor(w / (c * ow * oh));
-    const values = WINDOWS[(w * 7) % WINDOWS.length]!;
-    const at = [0, 1, 2, 3].map((k) => (((b * shape[1] + yr * 2 + (k >> 1)) * shape[2] + xc * 2 + (k & 1)) * c + d));
-    at.forEach((i, k) => (xv[i] = values[k]!));
-    const best = Math.max(...values);
-    firstMax.push(best > NEG ? at[values.indexOf(best)]! : -1);
-  }
-  const dyv = random(shape[0] * oh * ow * c, 77).map((v) => v + 2); // never 0: every routed value shows
-
-  it('routes dy to the first maximum, nothing from −∞ windows, as the cpu backend', async () => {
-    await tf.setBackend('cpu');
-    const out = tf.maxPool(tf.tensor4d(xv, shape), 2, 2, 'valid');
-    const outputs = { values: (await out.data()) as Float32Array, shape: out.shape as number[] };
-    out.dispose();
-    const inputs = { dy: { values: dyv, shape: outputs.shape }, input: { values: xv, shape }, output: outputs };
-    const attrs = { filterSize: [2, 2], strides: [2, 2], pad: 'valid' };
-    const expected = new Float32Array(size(shape));
-    firstMax.forEach((at, w) => at >= 0 && (expected[at] = dyv[w]!));
-    expect(firstMax.filter((at) => at < 0).length).toBeGreaterThan(0);
-    const cpu = await runKernel('cpu', 'MaxPoolGrad', inputs, attrs);
-    const wasm = await runKernel('wasm', 'MaxPoolGrad', inputs, attrs);
-    await tf.setBackend('wasm');
-    expect(Array.from(cpu)).toEqual(Array.from(expected));
-    expect(Array.from(wasm)).toEqual(Array.from(expected));
-  });
 });
 
 describe('Sum on wasm matches cpu', () => {
