@@ -11,9 +11,7 @@ import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerWasmGradientKernels } from '../../src-main/engine/backend/wasmGradients';
-
-type Shape4 = [number, number, number, number];
-type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
+import { compare, convCase, dilateFilter, filterReference, random, relativeError, runKernel, size, type Pad, type Shape4 } from '../support/wasmKernels';
 
 let registered: string[] = [];
 
@@ -22,81 +20,6 @@ beforeAll(async () => {
   expect(await tf.setBackend('wasm')).toBe(true);
   await tf.ready();
 });
-
-/** A seeded generator of uniform values in [-1, 1), so that a failure can be replayed. */
-function random(size: number, seed: number, quantum = 0): Float32Array {
-  let s = seed >>> 0 || 1;
-  return Float32Array.from({ length: size }, () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    const u = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    const v = u * 2 - 1;
-    return quantum > 0 ? Math.round(v / quantum) * quantum : v;
-  });
-}
-
-const size = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
-
-/** Max |a − b| over max |b|: the error relative to the reference's scale. */
-function relativeError(actual: Float32Array, expected: Float32Array): number {
-  expect(actual.length).toBe(expected.length);
-  let err = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    err = Math.max(err, Math.abs(actual[i]! - expected[i]!));
-    scale = Math.max(scale, Math.abs(expected[i]!));
-  }
-  if (!(scale > 0)) throw new Error('reference is all zeros: the case tests nothing');
-  return Number.isNaN(err) ? Number.POSITIVE_INFINITY : err / scale;
-}
-
-type Inputs = Record<string, { values: Float32Array; shape: number[] }>;
-
-/** Runs one kernel on `backend` and returns its output, checking that no tensor or buffer leaks. */
-async function runKernel(backend: 'cpu' | 'wasm', name: string, inputs: Inputs, attrs: Record<string, unknown>): Promise<Float32Array> {
-  expect(await tf.setBackend(backend)).toBe(true);
-  const tensors = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, tf.tensor(v.values, v.shape)]));
-  const before = tf.memory().numTensors;
-  // The kernels make their intermediates on the backend, where tf.memory() does not look.
-  const buffersBefore = tf.backend().numDataIds();
-  const out = tf.engine().runKernel(name, tensors, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
-  expect(tf.memory().numTensors).toBe(before + 1);
-  const values = (await out.data()) as Float32Array;
-  out.dispose();
-  expect(tf.backend().numDataIds()).toBe(buffersBefore);
-  tf.dispose(Object.values(tensors));
-  return values;
-}
-
-async function compare(name: string, inputs: Inputs, attrs: Record<string, unknown>, reference?: () => Promise<Float32Array>): Promise<number> {
-  const expected = reference ? await reference() : await runKernel('cpu', name, inputs, attrs);
-  const actual = await runKernel('wasm', name, inputs, attrs);
-  await tf.setBackend('wasm');
-  return relativeError(actual, expected);
-}
-
-/** Inserts dilation−1 zeros between the taps of a [fH, fW, C, oC] filter. */
-function dilateFilter(values: Float32Array, [fh, fw, c, oc]: Shape4, [dh, dw]: [number, number]): { values: Float32Array; shape: Shape4 } {
-  const eh = (fh - 1) * dh + 1;
-  const ew = (fw - 1) * dw + 1;
-  const out = new Float32Array(eh * ew * c * oc);
-  for (let i = 0; i < fh; i++)
-    for (let j = 0; j < fw; j++)
-      for (let k = 0; k < c * oc; k++) out[((i * dh) * ew + j * dw) * c * oc + k] = values[(i * fw + j) * c * oc + k]!;
-  return { values: out, shape: [eh, ew, c, oc] };
-}
-
-function convCase(x: Shape4, f: [number, number], oc: number, strides: [number, number], pad: Pad, dilations: [number, number], seed: number) {
-  const filterShape: Shape4 = [f[0], f[1], x[3], oc];
-  const info = tf.backend_util.computeConv2DInfo(x, filterShape, strides, dilations, pad as 'same');
-  return {
-    filterShape,
-    x: { values: random(size(x), seed), shape: x },
-    dy: { values: random(size(info.outShape), seed + 1), shape: info.outShape as number[] },
-    filter: { values: random(size(filterShape), seed + 2), shape: filterShape },
-  };
-}
 
 const CONV_CASES: { x: Shape4; f: [number, number]; oc: number; s: [number, number]; pad: Pad; d: [number, number] }[] = [
   { x: [2, 8, 8, 1], f: [3, 3], oc: 4, s: [1, 1], pad: 'same', d: [1, 1] },
@@ -116,6 +39,7 @@ const CONV_CASES: { x: Shape4; f: [number, number]; oc: number; s: [number, numb
   { x: [2, 9, 9, 1], f: [3, 3], oc: 10, s: [1, 2], pad: [[0, 0], [2, 1], [0, 3], [0, 0]], d: [1, 1] },
   { x: [2, 12, 10, 2], f: [2, 2], oc: 9, s: [3, 2], pad: 'valid', d: [1, 2] },
 ];
+
 
 describe('registration', () => {
   it('registers the missing kernel and the fast paths, once', () => {
@@ -141,23 +65,7 @@ describe('Conv2DBackpropFilter on wasm matches cpu', () => {
     it(`x ${k.x} filter ${k.f}×${k.oc} strides ${k.s} pad ${JSON.stringify(k.pad)} dilations ${k.d}`, async () => {
       const c = convCase(k.x, k.f, k.oc, k.s, k.pad, k.d, 100 + i);
       const attrs = { strides: k.s, pad: k.pad, dataFormat: 'NHWC', filterShape: c.filterShape, dilations: k.d };
-      let reference: (() => Promise<Float32Array>) | undefined;
-      if (k.d[0] > 1 || k.d[1] > 1) {
-        // The cpu kernel has no dilations: take the gradient of the equivalent undilated filter
-        // (zeros between the taps) and keep the taps.
-        reference = async () => {
-          const dilated = dilateFilter(c.filter.values, c.filterShape, k.d);
-          const full = await runKernel('cpu', 'Conv2DBackpropFilter', { x: c.x, dy: c.dy }, { ...attrs, dilations: [1, 1], filterShape: dilated.shape });
-          const [fh, fw, ch, oc] = c.filterShape;
-          const ew = dilated.shape[1];
-          const out = new Float32Array(size(c.filterShape));
-          for (let a = 0; a < fh; a++)
-            for (let b = 0; b < fw; b++)
-              for (let q = 0; q < ch * oc; q++) out[(a * fw + b) * ch * oc + q] = full[((a * k.d[0]) * ew + b * k.d[1]) * ch * oc + q]!;
-          return out;
-        };
-      }
-      expect(await compare('Conv2DBackpropFilter', { x: c.x, dy: c.dy }, attrs, reference)).toBeLessThan(1e-4);
+      expect(await compare('Conv2DBackpropFilter', { x: c.x, dy: c.dy }, attrs, filterReference(c, attrs, k.d))).toBeLessThan(1e-4);
     });
   }
 

@@ -141,6 +141,39 @@ export function withOps(tf: TF, backend: unknown, body: (ops: Ops) => Info): Inf
 
 export const prod = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
 
+/** The wasm backend's bookkeeping that views of part of a tensor need. */
+interface WasmInternals {
+  getMemoryOffset(dataId: object): number;
+  dataIdMap: { get(dataId: object): { id: number } | undefined; delete(dataId: object): boolean };
+  wasm: { tfjs: { disposeData(id: number): void } };
+}
+
+/**
+ * A float32 tensor info of `shape` over `info`'s elements from `offset` on, sharing its memory
+ * (the wasm backend's `makeOutput` with a memory offset registers memory it did not allocate;
+ * the same trick as batchSplit.ts's part views). Must be released with `releaseView`, never
+ * `disposeData`, which would free the memory it shares, and never passed to a kernel that
+ * reshapes it (a `Reshape` output shares the view's record).
+ */
+export function heapView(backend: unknown, info: Info, offset: number, shape: number[]): Info {
+  const internals = backend as WasmInternals;
+  if (offset < 0 || offset + prod(shape) > prod(info.shape)) throw new Error(`internal: view [${shape}] at ${offset} outside [${info.shape}]`);
+  const at = internals.getMemoryOffset(info.dataId) + offset * 4;
+  return (backend as WasmBackendFull).makeOutput(shape, info.dtype, at);
+}
+
+/**
+ * Forgets a view: the backend's record of it (and any XNNPACK operator cached on its id), not the
+ * memory, which its tensor still owns.
+ */
+export function releaseView(backend: unknown, view: Info): void {
+  const internals = backend as WasmInternals;
+  const record = internals.dataIdMap.get(view.dataId);
+  if (!record) return;
+  internals.wasm.tfjs.disposeData(record.id);
+  internals.dataIdMap.delete(view.dataId);
+}
+
 /** NCHW → NHWC for a shape. */
 export const toNHWC = (s: number[]): number[] => [s[0]!, s[2]!, s[3]!, s[1]!];
 

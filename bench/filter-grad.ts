@@ -1,0 +1,79 @@
+/**
+ * The CNN's two filter gradients and two max-pool gradients, kernel by kernel, over the
+ * blocking choices of convGradients.ts.
+ *
+ *   npm run bench -- filter-grad [--reps N] [--group-kib 0,256,768,1536]
+ *
+ * Conv2DBackpropFilter on the throughput bench's shapes (batch 128: conv1 x [128, 28, 28, 1],
+ * 16 filters 3×3 same; conv2 x [128, 14, 14, 16], 32 filters) on each path that applies, for
+ * each group size of the swapped convolution in KiB of dy (0: the whole batch in one group), and MaxPoolGrad on the two pools' inputs, in CPU
+ * time per call (median of --reps calls after warm-up), on one thread.
+ */
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { registerWasmGradientKernels } from '../src-main/engine/backend/wasmGradients';
+import { FILTER_GRAD_TUNING, type FilterGradientPath } from '../src-main/engine/backend/wasm/convGradients';
+
+const arg = (name: string, fallback: string): string => {
+  const i = process.argv.indexOf(name);
+  return i > 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
+};
+const REPS = Number(arg('--reps', '30'));
+const GROUP_KIB = arg('--group-kib', '0,256,768,1536').split(',').map(Number);
+
+const cpuMs = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+function time(run: () => void): number {
+  for (let i = 0; i < 3; i++) run();
+  const ms: number[] = [];
+  for (let i = 0; i < REPS; i++) {
+    const t0 = cpuMs();
+    run();
+    ms.push(cpuMs() - t0);
+  }
+  ms.sort((a, b) => a - b);
+  return ms[Math.floor(ms.length / 2)]!;
+}
+
+async function main(): Promise<void> {
+  registerWasmGradientKernels(tf);
+  if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not initialise');
+  const convs = [
+    { name: 'conv1', x: [128, 28, 28, 1], filterShape: [3, 3, 1, 16] },
+    { name: 'conv2', x: [128, 14, 14, 16], filterShape: [3, 3, 16, 32] },
+  ] as const;
+  for (const conv of convs) {
+    const x = tf.randomNormal(conv.x as unknown as number[], 0, 1, 'float32', 1);
+    const dy = tf.randomNormal([conv.x[0], conv.x[1], conv.x[2], conv.filterShape[3]], 0, 1, 'float32', 2);
+    const attrs = { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dilations: [1, 1], filterShape: conv.filterShape as unknown as number[] };
+    const paths: FilterGradientPath[] = conv.name === 'conv1' ? ['im2col'] : ['swapped', 'dyImage'];
+    for (const path of paths) {
+      const cells: string[] = [];
+      for (const kib of path === 'swapped' ? GROUP_KIB : [0]) {
+        FILTER_GRAD_TUNING.path = path;
+        FILTER_GRAD_TUNING.groupBytes = kib * 1024;
+        const ms = time(() => (tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor).dispose());
+        cells.push(`${kib} KiB: ${ms.toFixed(2)}`);
+      }
+      console.log(`Conv2DBackpropFilter ${conv.name} x [${conv.x}] ${path} ms/call: ${cells.join('  ')}`);
+    }
+    tf.dispose([x, dy]);
+  }
+  for (const shape of [
+    [128, 28, 28, 16],
+    [128, 14, 14, 32],
+  ] as [number, number, number, number][]) {
+    const x = tf.relu(tf.randomNormal(shape, 0, 1, 'float32', 3)) as tf.Tensor4D;
+    const out = tf.maxPool(x, 2, 2, 'valid');
+    const dy = tf.randomNormal(out.shape, 0, 1, 'float32', 4);
+    const attrs = { filterSize: [2, 2], strides: [2, 2], pad: 'valid' };
+    const ms = time(() => (tf.engine().runKernel('MaxPoolGrad', { dy, input: x, output: out }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor).dispose());
+    console.log(`MaxPoolGrad x [${shape}] (after relu) ms/call: ${ms.toFixed(2)}`);
+    tf.dispose([x, out, dy]);
+  }
+}
+
+void main();

@@ -1,0 +1,118 @@
+/**
+ * The alternative paths of two wasm gradient kernels against the cpu backend: every path of
+ * `Conv2DBackpropFilter` (the swapped one in groups of a few samples, with a remainder, and on
+ * batch 1), and the branch-free 2×2 `MaxPoolGrad` on windows built to put the first maximum
+ * everywhere, with ties and −∞.
+ */
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { registerWasmGradientKernels } from '../../src-main/engine/backend/wasmGradients';
+import { FILTER_GRAD_TUNING, filterGradientPath, type FilterGradientPath } from '../../src-main/engine/backend/wasm/convGradients';
+import { compare, convCase, filterReference, random, runKernel, size, type Pad, type Shape4 } from '../support/wasmKernels';
+
+const DEFAULT_GROUP_BYTES = FILTER_GRAD_TUNING.groupBytes;
+
+beforeAll(async () => {
+  registerWasmGradientKernels(tf);
+  expect(await tf.setBackend('wasm')).toBe(true);
+  await tf.ready();
+});
+
+describe('Conv2DBackpropFilter paths, the swapped one in groups of a few samples', () => {
+  const path = (x: Shape4, f: [number, number], oc: number, s: [number, number]): FilterGradientPath =>
+    filterGradientPath(tf.backend_util.computeConv2DInfo(x, [f[0], f[1], x[3], oc], s, 1, 'same'));
+
+  it('picks im2col for one input channel, dy as the image for stride 1, else the swapped convolution', () => {
+    expect(path([128, 28, 28, 1], [3, 3], 16, [1, 1])).toBe('im2col');
+    expect(path([128, 14, 14, 16], [3, 3], 32, [1, 1])).toBe('dyImage');
+    expect(path([128, 14, 14, 16], [3, 3], 32, [2, 2])).toBe('swapped');
+    expect(path([8, 14, 14, 4], [3, 3], 16, [1, 1])).toBe('swapped'); // too few channels to be the filter's outputs
+  });
+
+  const CASES: { x: Shape4; f: [number, number]; oc: number; s: [number, number]; pad: Pad; d: [number, number]; paths: FilterGradientPath[] }[] = [
+    { x: [7, 9, 8, 8], f: [3, 3], oc: 12, s: [1, 1], pad: 'same', d: [1, 1], paths: ['im2col', 'dyImage', 'swapped'] },
+    { x: [5, 10, 9, 8], f: [3, 2], oc: 9, s: [1, 1], pad: 'valid', d: [2, 1], paths: ['im2col', 'dyImage', 'swapped'] },
+    // Padding beyond the filter's extent: dy as the image is cropped above and on the right.
+    { x: [3, 7, 6, 8], f: [3, 3], oc: 8, s: [1, 1], pad: [[0, 0], [3, 0], [1, 4], [0, 0]], d: [1, 1], paths: ['dyImage', 'swapped'] },
+    { x: [5, 9, 9, 3], f: [3, 3], oc: 4, s: [2, 2], pad: 'same', d: [1, 1], paths: ['im2col', 'swapped'] },
+    { x: [1, 8, 8, 8], f: [3, 3], oc: 16, s: [1, 1], pad: 'same', d: [1, 1], paths: ['im2col', 'dyImage', 'swapped'] },
+  ];
+  for (const [i, k] of CASES.entries()) {
+    for (const forced of k.paths) {
+      // The swapped convolution in groups of one sample, of three (7 = 3 + 3 + 1, 5 = 3 + 2),
+      // and the whole batch; the other paths run whole.
+      for (const samples of forced === 'swapped' ? [1, 3, 0] : [0]) {
+        it(`${forced} x ${k.x} filter ${k.f}×${k.oc} strides ${k.s} pad ${JSON.stringify(k.pad)} dilations ${k.d}, ${samples || 'all'} per group`, async () => {
+          const c = convCase(k.x, k.f, k.oc, k.s, k.pad, k.d, 700 + i);
+          const attrs = { strides: k.s, pad: k.pad, dataFormat: 'NHWC', filterShape: c.filterShape, dilations: k.d };
+          const dyPerSample = size(c.dy.shape) / k.x[0];
+          FILTER_GRAD_TUNING.path = forced;
+          FILTER_GRAD_TUNING.groupBytes = samples * dyPerSample * 4;
+          try {
+            expect(await compare('Conv2DBackpropFilter', { x: c.x, dy: c.dy }, attrs, filterReference(c, attrs, k.d))).toBeLessThan(1e-4);
+          } finally {
+            FILTER_GRAD_TUNING.path = null;
+            FILTER_GRAD_TUNING.groupBytes = DEFAULT_GROUP_BYTES;
+          }
+        });
+      }
+    }
+  }
+});
+
+describe('MaxPoolGrad 2×2 (the branch-free loop)', () => {
+  // Windows whose first maximum is each of the four elements, with ties, negatives, −∞ and
+  // all −∞ windows; each [2, 2] window is [top-left, top-right, bottom-left, bottom-right].
+  const NEG = Number.NEGATIVE_INFINITY;
+  const WINDOWS = [
+    [3, 1, 2, 0],
+    [1, 3, 2, 0],
+    [1, 2, 3, 0],
+    [0, 1, 2, 3],
+    [2, 2, 1, 0],
+    [0, 2, 2, 2],
+    [0, 1, 4, 4],
+    [0, 0, 0, 0],
+    [NEG, NEG, NEG, NEG],
+    [NEG, NEG, 1, NEG],
+    [NEG, 5, 5, NEG],
+    [-3, -1, -2, -1],
+    [NEG, NEG, NEG, -7],
+  ];
+  const shape: Shape4 = [3, 4, 6, 5];
+  const oh = shape[1] / 2;
+  const ow = shape[2] / 2;
+  const c = shape[3];
+  const xv = new Float32Array(size(shape));
+  const firstMax: number[] = [];
+  for (let w = 0; w < shape[0] * oh * ow * c; w++) {
+    const d = w % c;
+    const xc = Math.floor(w / c) % ow;
+    const yr = Math.floor(w / (c * ow)) % oh;
+    const b = Math.floor(w / (c * ow * oh));
+    const values = WINDOWS[(w * 7) % WINDOWS.length]!;
+    const at = [0, 1, 2, 3].map((k) => (((b * shape[1] + yr * 2 + (k >> 1)) * shape[2] + xc * 2 + (k & 1)) * c + d));
+    at.forEach((i, k) => (xv[i] = values[k]!));
+    const best = Math.max(...values);
+    firstMax.push(best > NEG ? at[values.indexOf(best)]! : -1);
+  }
+  const dyv = random(shape[0] * oh * ow * c, 77).map((v) => v + 2); // never 0: every routed value shows
+
+  it('routes dy to the first maximum, nothing from −∞ windows, as the cpu backend', async () => {
+    await tf.setBackend('cpu');
+    const out = tf.maxPool(tf.tensor4d(xv, shape), 2, 2, 'valid');
+    const outputs = { values: (await out.data()) as Float32Array, shape: out.shape as number[] };
+    out.dispose();
+    const inputs = { dy: { values: dyv, shape: outputs.shape }, input: { values: xv, shape }, output: outputs };
+    const attrs = { filterSize: [2, 2], strides: [2, 2], pad: 'valid' };
+    const expected = new Float32Array(size(shape));
+    firstMax.forEach((at, w) => at >= 0 && (expected[at] = dyv[w]!));
+    expect(firstMax.filter((at) => at < 0).length).toBeGreaterThan(0);
+    const cpu = await runKernel('cpu', 'MaxPoolGrad', inputs, attrs);
+    const wasm = await runKernel('wasm', 'MaxPoolGrad', inputs, attrs);
+    await tf.setBackend('wasm');
+    expect(Array.from(cpu)).toEqual(Array.from(expected));
+    expect(Array.from(wasm)).toEqual(Array.from(expected));
+  });
+});
