@@ -196,4 +196,20 @@ describe('the choice between split and whole', () => {
     });
     expect(later.filter((s) => !s).length).toBeLessThanOrEqual(1);
   });
+
+  it('with slack, keeps the split while it is at most that much slower, and explores as asked', async () => {
+    const { Choice } = await import('../../src-main/engine/backend/wasm/batchSplit');
+    const run = (splitMs: number): boolean[] => {
+      const choice = new Choice(64, 1.1);
+      return Array.from({ length: 128 }, () => {
+        const split = choice.split();
+        choice.record(split, split ? splitMs : 10);
+        return split;
+      });
+    };
+    // 5 % slower than whole: still split, whole only when exploring (and the first try).
+    expect(run(10.5).filter((s) => !s)).toHaveLength(3);
+    // 20 % slower: whole, the split only when exploring (and the first try).
+    expect(run(12).filter(Boolean)).toHaveLength(3);
+  });
 });

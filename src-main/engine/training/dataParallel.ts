@@ -62,8 +62,12 @@ let replicaIds = 0;
 export class DataParallel {
   /** Off: every trainer made from now on steps whole (benches compare; the engine never turns it off). */
   static enabled = true;
-  /** A step on one thread takes about twice as long: try it again only every 64 steps. */
-  private readonly choice = new Choice(64);
+  /**
+   * A step on one thread takes about twice as long: try it again only every 64 steps, and keep
+   * the threads unless one thread was more than 10 % faster (one slow step on a noisy machine
+   * should not cost a step at half speed).
+   */
+  private readonly choice = new Choice(64, 1.1);
   private readonly weights: Float32Array;
   /** Steps whose parts ran on the worker threads, and on this thread one after another. */
   parallelSteps = 0;

@@ -344,14 +344,20 @@ export class Choice {
   private wholeMs = Number.NaN;
   private calls = 0;
 
-  /** @param explore every how many calls the slower way is tried again */
-  constructor(private readonly explore = EXPLORE) {}
+  /**
+   * @param explore every how many calls the slower way is tried again
+   * @param slack how much slower the split may be and still be taken (1: only when faster)
+   */
+  constructor(
+    private readonly explore = EXPLORE,
+    private readonly slack = 1,
+  ) {}
 
   split(): boolean {
     this.calls++;
     if (Number.isNaN(this.splitMs)) return true;
     if (Number.isNaN(this.wholeMs)) return false;
-    const faster = this.splitMs <= this.wholeMs;
+    const faster = this.splitMs <= this.wholeMs * this.slack;
     return this.calls % this.explore === 0 ? !faster : faster;
   }
 
