@@ -187,7 +187,35 @@ describe('TrainbenchSquaredNorms on wasm matches tfjs ops on cpu', () => {
     fused.dispose();
     expect(tf.backend().numDataIds()).toBe(buffers);
     expect(() => tf.engine().runKernel('TrainbenchSquaredNorms', { s0: a[0]! }, { squares: 2, differences: 0 })).toThrow(/input s1 is missing/);
+    // copies: tensors of any shape first, as they are, then the norms.
+    const head = [tf.scalar(1.5), tf.tensor1d([2, -3, 4])];
+    const packed = tf.engine().runKernel('TrainbenchSquaredNorms', { ...pairs, c0: head[0]!, c1: head[1]! }, { squares: 0, differences: a.length, pairSquares: true, copies: 2 }) as tf.Tensor;
+    const values = packed.dataSync() as Float32Array;
+    expect(Array.from(values.subarray(0, 4))).toEqual([1.5, 2, -3, 4]);
+    expect(relativeError(values.subarray(4), expected)).toBeLessThan(1e-5);
+    tf.dispose([packed, ...head]);
     tf.dispose([...a, ...b]);
+  });
+
+  it('TrainbenchAccuracy: the fraction of rows whose first maximum is the label, as argMax and equal', () => {
+    const rows = 300;
+    const columns = 7;
+    const values = random(rows * columns, 99);
+    // Ties (a later equal maximum must not win), NaN (never wins) and a row of −∞.
+    values.set([1, 5, 5, 0, 0, 0, 0], 0);
+    values.set([Number.NaN, 2, 1, 0, 0, 0, 0], columns);
+    values.fill(Number.NEGATIVE_INFINITY, 2 * columns, 3 * columns);
+    const labels = Int32Array.from({ length: rows }, (_, i) => (i * 5) % columns);
+    labels[0] = 2;
+    labels[1] = 0;
+    const prediction = tf.tensor2d(values, [rows, columns]);
+    const y = tf.tensor1d(labels, 'int32');
+    const fast = tf.engine().runKernel('TrainbenchAccuracy', { prediction, labels: y }, {}) as tf.Scalar;
+    const slow = tf.mean(tf.cast(tf.equal(tf.argMax(prediction, -1), y), 'float32'));
+    expect(fast.dataSync()[0]).toBeCloseTo(slow.dataSync()[0]!, 6);
+    expect(fast.dataSync()[0]).toBeGreaterThan(0);
+    expect(() => tf.engine().runKernel('TrainbenchAccuracy', { prediction, labels: tf.tensor1d([1, 2]) }, {})).toThrow(/labels must be int32 \[300\]/);
+    tf.dispose([prediction, y, fast, slow]);
   });
 });
 

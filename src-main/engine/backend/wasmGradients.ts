@@ -32,7 +32,8 @@ import { conv2DBackpropFilter, conv2DBackpropInput } from './wasm/convGradients'
 import { avgPoolGrad, maxPoolGrad } from './wasm/poolGradients';
 import { fusedMatMul, sharedIdentity, untransposedMatMul } from './wasm/matMul';
 import { leadingAxesSum } from './wasm/reductions';
-import { SQUARED_NORMS, squaredNorms } from './wasm/squaredNorms';
+import { ACCURACY, accuracy, SQUARED_NORMS, squaredNorms } from './wasm/squaredNorms';
+import { UNIT_STATISTICS, unitStatistics } from './wasm/unitStatistics';
 
 import { splitRules } from './wasm/splitRules';
 import { useKernelThreads, type KernelThreads } from './wasm/batchSplit';
@@ -64,6 +65,10 @@ const MISSING: Record<string, Installer> = {
   Conv2DBackpropFilter: (tf) => conv2DBackpropFilter(tf),
   /** Not a tfjs kernel: the training step's norms in one call (wasm/squaredNorms.ts). */
   [SQUARED_NORMS]: () => squaredNorms(),
+  /** Not a tfjs kernel: a step's accuracy in one call (wasm/squaredNorms.ts). */
+  [ACCURACY]: () => accuracy(),
+  /** Not a tfjs kernel: the probe's per-unit statistics of a layer in one call (wasm/unitStatistics.ts). */
+  [UNIT_STATISTICS]: () => unitStatistics(),
 };
 
 /** Kernels the wasm backend registers as slow loops; replaced only when they exist. */

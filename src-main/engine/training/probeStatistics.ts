@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ProbeLayer } from '@contract';
+import { UNIT_STATISTICS } from '../backend/wasm/unitStatistics';
 import type { Network } from './network';
 
 /** Runs the probe batch `x` forward through `network` and returns each layer's statistics, in forward order. */
@@ -16,13 +17,21 @@ export async function probeStatistics(network: Network, x: tf.Tensor): Promise<P
     network.forward(x, { training: false, capture });
     const parts: tf.Tensor[] = [];
     const sizes: number[] = [];
+    const fast = tf.getBackend() === 'wasm' && tf.getKernel(UNIT_STATISTICS, 'wasm') !== undefined;
     capture.forEach((output, i) => {
       const units = output.shape[output.shape.length - 1] ?? 1;
       const flat = tf.reshape(output, [-1, units]);
+      const activation = layers[i]!.activation;
+      sizes.push(units);
+      if (fast && flat.dtype === 'float32') {
+        // One kernel of ours on wasm (wasm/unitStatistics.ts): the same five results.
+        const saturation = activation === 'sigmoid' || activation === 'softmax' ? 'sigmoid' : activation === 'tanh' ? 'tanh' : 'none';
+        parts.push(tf.engine().runKernel(UNIT_STATISTICS, { x: flat }, { saturation }) as tf.Tensor);
+        return;
+      }
       const finiteMask = tf.logicalNot(tf.logicalOr(tf.isNaN(flat), tf.isInf(flat)));
       const safe = tf.where(finiteMask, flat, tf.zerosLike(flat));
       const active = tf.mean(tf.cast(tf.greater(safe, 0), 'float32'), 0);
-      const activation = layers[i]!.activation;
       let saturated: tf.Tensor;
       if (activation === 'sigmoid' || activation === 'softmax') saturated = tf.mean(tf.cast(tf.logicalOr(tf.less(safe, 0.01), tf.greater(safe, 0.99)), 'float32'), 0);
       else if (activation === 'tanh') saturated = tf.mean(tf.cast(tf.greater(tf.abs(safe), 0.99), 'float32'), 0);
@@ -30,7 +39,6 @@ export async function probeStatistics(network: Network, x: tf.Tensor): Promise<P
       const { mean, variance } = tf.moments(safe, 0);
       const nonFinite = tf.reshape(tf.sum(tf.cast(tf.logicalNot(finiteMask), 'float32')), [1]);
       parts.push(active, saturated, mean, tf.sqrt(variance), nonFinite);
-      sizes.push(units);
     });
     return { packed: tf.concat(parts), sizes };
   });

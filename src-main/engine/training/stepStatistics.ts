@@ -40,15 +40,16 @@ export type GradientSquares = tf.Tensor1D;
 /** Whether the current backend has TrainbenchSquaredNorms (the wasm backend, once registered). */
 const fastNorms = (): boolean => tf.getBackend() === 'wasm' && tf.getKernel(SQUARED_NORMS, 'wasm') !== undefined;
 
-/** Σx² of each of `squares`, then Σ(a − b)² of each pair, as one float32 [n + m] tensor. */
-function squaredNormsKernel(squares: tf.Tensor[], differences: [tf.Tensor, tf.Tensor][], pairSquares = false): tf.Tensor1D {
+/** `copies` as they are, then Σx² of each of `squares`, then Σ(a − b)² of each pair, as one float32 tensor. */
+function squaredNormsKernel(squares: tf.Tensor[], differences: [tf.Tensor, tf.Tensor][], pairSquares = false, copies: tf.Tensor[] = []): tf.Tensor1D {
   const inputs: tf.NamedTensorMap = {};
+  copies.forEach((t, i) => (inputs[`c${i}`] = t));
   squares.forEach((t, i) => (inputs[`s${i}`] = t));
   differences.forEach(([a, b], i) => {
     inputs[`a${i}`] = a;
     inputs[`b${i}`] = b;
   });
-  return tf.engine().runKernel(SQUARED_NORMS, inputs, { squares: squares.length, differences: differences.length, pairSquares }) as tf.Tensor1D;
+  return tf.engine().runKernel(SQUARED_NORMS, inputs, { squares: squares.length, differences: differences.length, pairSquares, copies: copies.length }) as tf.Tensor1D;
 }
 
 export class StepStatistics {
@@ -77,12 +78,12 @@ export class StepStatistics {
    * measurements. `before` holds each variable's value from before the update.
    */
   pack(loss: tf.Scalar, accuracy: tf.Scalar, gradSq: GradientSquares, before: tf.Tensor[]): tf.Tensor1D {
-    const head = tf.stack([loss, accuracy]);
-    if (fastNorms()) {
-      // Σw² and Σ(w − w_before)² of each variable in one pass: weights, then updates.
-      const norms = squaredNormsKernel([], this.variables.map((v, i) => [v, before[i]!] as [tf.Tensor, tf.Tensor]), true);
-      return tf.concat([head, gradSq, norms]) as tf.Tensor1D;
+    if (fastNorms() && loss.dtype === 'float32' && accuracy.dtype === 'float32') {
+      // The loss, accuracy and gradient norms copied in, then Σw² and Σ(w − w_before)² of each
+      // variable in one pass: the whole packed layout from one call.
+      return squaredNormsKernel([], this.variables.map((v, i) => [v, before[i]!] as [tf.Tensor, tf.Tensor]), true, [loss, accuracy, gradSq]);
     }
+    const head = tf.stack([loss, accuracy]);
     const weightSq = this.variables.map((v) => sumSq(v));
     const updateSq = this.variables.map((v, i) => sumSq(tf.sub(v, before[i]!)));
     return tf.concat([head, gradSq, tf.stack([...weightSq, ...updateSq])]) as tf.Tensor1D;

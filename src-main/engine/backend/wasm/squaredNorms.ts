@@ -9,9 +9,12 @@
  * attributes `squares` = n and `differences` = m. Output: float32 [n + m], the n squared norms
  * then the m squared distances; with the attribute `pairSquares`, [n + 2m]: the n squared norms,
  * the m squared norms of a0 … a(m−1) (read in the same pass as the distances), then the m
- * squared distances. No gradient: it measures, outside the gradient tape.
+ * squared distances. With the attribute `copies` = k, inputs c0 … c(k−1) (float32, any shape)
+ * come first in the output, as they are: the step's loss, accuracy and gradient norms are packed
+ * with its weight and update norms in this one call instead of a `stack` and a `concat` (four
+ * dispatches). No gradient: it measures, outside the gradient tape.
  */
-import { onHeap, type Info, type KernelArgs } from './kernelOps';
+import { onHeap, type Info, type KernelArgs, type WasmBackendFull } from './kernelOps';
 
 export const SQUARED_NORMS = 'TrainbenchSquaredNorms';
 
@@ -96,9 +99,10 @@ function squaresAndDistance(a: Float32Array, b: Float32Array): [number, number] 
 
 export function squaredNorms() {
   return (args: KernelArgs): Info => {
-    const attrs = (args.attrs ?? {}) as { squares?: number; differences?: number; pairSquares?: boolean };
+    const attrs = (args.attrs ?? {}) as { squares?: number; differences?: number; pairSquares?: boolean; copies?: number };
     const n = attrs.squares ?? 0;
     const m = attrs.differences ?? 0;
+    const k = attrs.copies ?? 0;
     const pairSquares = attrs.pairSquares === true;
     const pick = (name: string): Info => {
       const t = args.inputs[name];
@@ -107,18 +111,27 @@ export function squaredNorms() {
       return t;
     };
     const inputs: Info[] = [];
+    for (let i = 0; i < k; i++) inputs.push(pick(`c${i}`));
+    const head = inputs.reduce((a, t) => a + t.shape.reduce((x, y) => x * y, 1), 0);
     for (let i = 0; i < n; i++) inputs.push(pick(`s${i}`));
     for (let i = 0; i < m; i++) inputs.push(pick(`a${i}`), pick(`b${i}`));
     for (let i = 0; i < m; i++) {
-      const a = inputs[n + 2 * i]!;
-      const b = inputs[n + 2 * i + 1]!;
+      const a = inputs[k + n + 2 * i]!;
+      const b = inputs[k + n + 2 * i + 1]!;
       if (a.shape.join() !== b.shape.join()) throw new Error(`${SQUARED_NORMS}: a${i} [${a.shape}] and b${i} [${b.shape}] differ in shape`);
     }
     return onHeap(
       args.backend,
       inputs,
-      [n + (pairSquares ? 2 * m : m)],
-      (views, out) => {
+      [head + n + (pairSquares ? 2 * m : m)],
+      (all, whole) => {
+        let at = 0;
+        for (let i = 0; i < k; i++) {
+          whole.set(all[i]!, at);
+          at += all[i]!.length;
+        }
+        const views = all.slice(k);
+        const out = whole.subarray(head);
         for (let i = 0; i < n; i++) out[i] = sumOfSquares(views[i]!);
         for (let i = 0; i < m; i++) {
           const a = views[n + 2 * i]!;
@@ -134,5 +147,43 @@ export function squaredNorms() {
       },
       false,
     );
+  };
+}
+
+export const ACCURACY = 'TrainbenchAccuracy';
+
+/**
+ * `TrainbenchAccuracy`, a kernel of Trainbench's own for the wasm backend: the fraction of rows
+ * of `prediction` [N, C] (float32) whose first maximum (as `argMax`: a later equal value does
+ * not win, NaN never wins) is at `labels` [N] (int32), a float32 scalar. One call instead of
+ * reshape, argMax, equal, two casts and mean, six dispatches a training step pays for its
+ * accuracy. No gradient: it measures.
+ */
+export function accuracy() {
+  return (args: KernelArgs): Info => {
+    const { prediction, labels } = args.inputs as { prediction?: Info; labels?: Info };
+    if (!prediction || !labels) throw new Error(`${ACCURACY}: inputs prediction and labels are required`);
+    if (prediction.dtype !== 'float32' || prediction.shape.length !== 2) throw new Error(`${ACCURACY}: prediction must be float32 [N, C], got ${prediction.dtype} [${prediction.shape}]`);
+    const [rows, columns] = prediction.shape as [number, number];
+    if (labels.dtype !== 'int32' || labels.shape.length !== 1 || labels.shape[0] !== rows) throw new Error(`${ACCURACY}: labels must be int32 [${rows}], got ${labels.dtype} [${labels.shape}]`);
+    const wasm = args.backend as WasmBackendFull;
+    const out = wasm.makeOutput([], 'float32');
+    const p = wasm.typedArrayFromHeap(prediction);
+    const y = wasm.typedArrayFromHeap(labels) as unknown as Int32Array;
+    let correct = 0;
+    for (let r = 0, base = 0; r < rows; r++, base += columns) {
+      let best = p[base]!;
+      let at = 0;
+      for (let c = 1; c < columns; c++) {
+        const v = p[base + c]!;
+        if (v > best) {
+          best = v;
+          at = c;
+        }
+      }
+      if (at === y[r]) correct++;
+    }
+    wasm.typedArrayFromHeap(out)[0] = rows > 0 ? correct / rows : Number.NaN;
+    return out;
   };
 }
