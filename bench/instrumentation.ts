@@ -3,9 +3,11 @@
  * tfjs training) and fully instrumented (per-layer norms every step, probes every 50 steps),
  * on the wasm backend, one after the other in one process.
  *
- *   npm run bench -- instrumentation [--steps N]
+ *   npm run bench -- instrumentation [--steps N] [--rounds N]
  *
- * Prints a table (medians of five alternating rounds); goal: overhead ≤ 10 %. Samples/s are
+ * Prints a table (medians over alternating rounds, default 9, of each round's adjacent pair, with
+ * the pairs' quartiles); goal: overhead ≤ 10 %. Probes (every 50 steps) fall inside the timed
+ * steps: the default 200 steps (50 for the larger models) hold several. Samples/s are
  * given in this process's CPU time (user + system; the wasm backend runs on one thread), which
  * on a machine shared with other busy processes is far steadier than wall time; the overhead in
  * wall time is printed beside it.
@@ -17,7 +19,9 @@ import { builtinData } from '../src-main/engine/training/builtinData';
 import { Trainer } from '../src-main/engine/training/trainer';
 
 const stepsArg = process.argv.indexOf('--steps');
-const STEPS = stepsArg > 0 ? Number(process.argv[stepsArg + 1]) : 80;
+const STEPS = stepsArg > 0 ? Number(process.argv[stepsArg + 1]) : 200;
+const roundsArg = process.argv.indexOf('--rounds');
+const ROUNDS = roundsArg > 0 ? Number(process.argv[roundsArg + 1]) : 9;
 const BATCH = 128;
 
 /** This process's CPU time in ms. */
@@ -110,21 +114,31 @@ async function main(): Promise<void> {
   const rows: string[][] = [];
   for (const [name, layers] of Object.entries(models)) {
     const steps = name.startsWith('MLP 784-128') ? STEPS : Math.max(20, Math.round(STEPS / 4));
-    // Alternate five times and take each mode's median: neither pays for the machine warming up,
-    // and a burst of load from another process moves one sample, not the result.
+    // Alternate bare and instrumented ROUNDS times. The overhead is the median over rounds of each
+    // round's own pair (bare_i − full_i) / bare_i: the two runs of a pair are adjacent in time, so
+    // the speed of a shared virtual machine, which drifts by ±10 % over minutes, cancels out of
+    // it; the quartiles of the pairs say how far to trust it.
     const bareRuns: Rate[] = [];
     const fullRuns: Rate[] = [];
-    for (let round = 0; round < 5; round++) {
-      bareRuns.push(await measure(layers, true, steps));
-      fullRuns.push(await measure(layers, false, steps));
+    for (let round = 0; round < ROUNDS; round++) {
+      const first = round % 2 === 0;
+      const a = await measure(layers, first, steps);
+      const b = await measure(layers, !first, steps);
+      bareRuns.push(first ? a : b);
+      fullRuns.push(first ? b : a);
     }
-    const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-    const overhead = (bare: number, full: number): string => `${(((bare - full) / bare) * 100).toFixed(1)} %`;
-    const bare = median(bareRuns.map((r) => r.cpu));
-    const full = median(fullRuns.map((r) => r.cpu));
-    rows.push([name, bare.toFixed(0), full.toFixed(0), overhead(bare, full), overhead(median(bareRuns.map((r) => r.wall)), median(fullRuns.map((r) => r.wall)))]);
+    const sorted = (values: number[]): number[] => [...values].sort((x, y) => x - y);
+    const median = (values: number[]): number => sorted(values)[Math.floor(values.length / 2)]!;
+    const pairs = (key: keyof Rate): number[] => bareRuns.map((bare, i) => (bare[key] - fullRuns[i]![key]) / bare[key]);
+    const pct = (v: number): string => `${(v * 100).toFixed(1)} %`;
+    const quartiles = (values: number[]): string => {
+      const s = sorted(values);
+      return `${pct(s[Math.floor((s.length - 1) / 4)]!)} … ${pct(s[Math.ceil((3 * (s.length - 1)) / 4)]!)}`;
+    };
+    const cpu = pairs('cpu');
+    rows.push([name, median(bareRuns.map((r) => r.cpu)).toFixed(0), median(fullRuns.map((r) => r.cpu)).toFixed(0), pct(median(cpu)), quartiles(cpu), pct(median(pairs('wall')))]);
   }
-  const header = ['model', 'bare samples/CPU-s', 'instrumented samples/CPU-s', 'overhead (CPU)', 'overhead (wall)'];
+  const header = ['model', 'bare samples/CPU-s', 'instrumented samples/CPU-s', 'overhead (CPU)', 'quartiles of the pairs (CPU)', 'overhead (wall)'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   console.log(line(header));
