@@ -16,11 +16,11 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import os from 'node:os';
 import { join } from 'node:path';
-import { Spec, type SpecInput } from '@contract';
 import { KernelThreads, registerWasmGradientKernels, splitWasmKernels } from '../src-main/engine/backend/wasmGradients';
 import { builtinData } from '../src-main/engine/training/builtinData';
 import { DataParallel } from '../src-main/engine/training/dataParallel';
 import { Trainer } from '../src-main/engine/training/trainer';
+import { BENCH_CNN, BENCH_MLP, benchSpec, WIDE_SIGMOID_MLP, type Layers } from './support/specs';
 
 const arg = (name: string, fallback: string): string => {
   const i = process.argv.indexOf(name);
@@ -31,21 +31,8 @@ const ROUNDS = Number(arg('--rounds', '3'));
 const THREADS = Number(arg('--threads', String(Math.min(os.availableParallelism(), 4))));
 const ONLY = arg('--models', '');
 
-type Layers = SpecInput['model']['layers'];
 const models: { name: string; layers: Layers; batch: number; steps: number }[] = [
-  {
-    name: 'CNN 16-32 conv (throughput bench)',
-    batch: 128,
-    steps: STEPS,
-    layers: [
-      { type: 'conv2d', filters: 16, kernelSize: 3, padding: 'same', activation: 'relu' },
-      { type: 'maxPooling2d', poolSize: 2 },
-      { type: 'conv2d', filters: 32, kernelSize: 3, padding: 'same', activation: 'relu' },
-      { type: 'maxPooling2d', poolSize: 2 },
-      { type: 'flatten' },
-      { type: 'dense', units: 10 },
-    ],
-  },
+  { name: 'CNN 16-32 conv (throughput bench)', batch: 128, steps: STEPS, layers: BENCH_CNN },
   {
     name: 'mnist-cnn preset (32-64 conv, dense 128, dropout), batch 64',
     batch: 64,
@@ -61,8 +48,8 @@ const models: { name: string; layers: Layers; batch: number; steps: number }[] =
       { type: 'dense', units: 10 },
     ],
   },
-  { name: 'MLP 784-128-10', batch: 128, steps: STEPS * 5, layers: [{ type: 'flatten' }, { type: 'dense', units: 128, activation: 'relu' }, { type: 'dense', units: 10 }] },
-  { name: 'MLP 784-1000-10 sigmoid, batch 32', batch: 32, steps: STEPS * 5, layers: [{ type: 'flatten' }, { type: 'dense', units: 1000, activation: 'sigmoid' }, { type: 'dense', units: 10, activation: 'sigmoid' }] },
+  { name: 'MLP 784-128-10', batch: 128, steps: STEPS * 5, layers: BENCH_MLP },
+  { name: 'MLP 784-1000-10 sigmoid, batch 32', batch: 32, steps: STEPS * 5, layers: WIDE_SIGMOID_MLP },
   { name: 'MLP 784-256-256-10, batch 64', batch: 64, steps: STEPS * 5, layers: [{ type: 'flatten' }, { type: 'dense', units: 256, activation: 'relu' }, { type: 'dense', units: 256, activation: 'relu' }, { type: 'dense', units: 10 }] },
 ];
 
@@ -70,14 +57,7 @@ type Mode = 'one thread' | 'kernel split' | 'data parallel';
 const MODES: Mode[] = ['one thread', 'kernel split', 'data parallel'];
 
 async function measure(threads: KernelThreads, layers: Layers, batch: number, steps: number, mode: Mode): Promise<{ rate: number; parallel: number; sequential: number }> {
-  const spec = Spec.parse({
-    version: 1,
-    dataset: { kind: 'builtin', name: 'mnist' },
-    normalization: 'divide255',
-    model: { layers },
-    training: { optimizer: { type: 'adam', learningRate: 0.001 }, loss: { type: 'sparseCategoricalCrossentropy', fromLogits: true }, batchSize: batch, epochs: 1000 },
-    monitor: { probeEvery: 50, probeSize: 256, snapshotEvery: 0 },
-  });
+  const spec = benchSpec(layers, batch);
   threads.paused = mode === 'one thread';
   DataParallel.enabled = mode === 'data parallel';
   const warmup = 10;

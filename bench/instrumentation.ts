@@ -13,10 +13,10 @@
  * wall time is printed beside it.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Spec, type SpecInput } from '@contract';
 import { selectBackend } from '../src-main/engine/backend/selectBackend';
 import { builtinData } from '../src-main/engine/training/builtinData';
 import { Trainer } from '../src-main/engine/training/trainer';
+import { BENCH_CNN, BENCH_MLP, benchSpec, WIDE_SIGMOID_MLP, type Layers } from './support/specs';
 
 const stepsArg = process.argv.indexOf('--steps');
 const STEPS = stepsArg > 0 ? Number(process.argv[stepsArg + 1]) : 200;
@@ -37,28 +37,14 @@ interface Rate {
   wall: number;
 }
 
-const models: Record<string, SpecInput['model']['layers']> = {
-  'MLP 784-1000-10 sigmoid': [{ type: 'flatten' }, { type: 'dense', units: 1000, activation: 'sigmoid' }, { type: 'dense', units: 10, activation: 'sigmoid' }],
-  'MLP 784-128-10': [{ type: 'flatten' }, { type: 'dense', units: 128, activation: 'relu' }, { type: 'dense', units: 10 }],
-  'CNN 16-32 conv': [
-    { type: 'conv2d', filters: 16, kernelSize: 3, padding: 'same', activation: 'relu' },
-    { type: 'maxPooling2d', poolSize: 2 },
-    { type: 'conv2d', filters: 32, kernelSize: 3, padding: 'same', activation: 'relu' },
-    { type: 'maxPooling2d', poolSize: 2 },
-    { type: 'flatten' },
-    { type: 'dense', units: 10 },
-  ],
+const models: Record<string, Layers> = {
+  'MLP 784-1000-10 sigmoid': WIDE_SIGMOID_MLP,
+  'MLP 784-128-10': BENCH_MLP,
+  'CNN 16-32 conv': BENCH_CNN,
 };
 
-async function measure(layers: SpecInput['model']['layers'], bare: boolean, steps: number): Promise<Rate> {
-  const spec = Spec.parse({
-    version: 1,
-    dataset: { kind: 'builtin', name: 'mnist' },
-    normalization: 'divide255',
-    model: { layers },
-    training: { optimizer: { type: 'adam', learningRate: 0.001 }, loss: { type: 'sparseCategoricalCrossentropy', fromLogits: true }, batchSize: BATCH, epochs: 1000 },
-    monitor: { probeEvery: 50, probeSize: 256, snapshotEvery: 0 },
-  });
+async function measure(layers: Layers, bare: boolean, steps: number): Promise<Rate> {
+  const spec = benchSpec(layers, BATCH);
   const data = builtinData(spec);
   let trainer: Trainer | null = null;
   let started = 0;

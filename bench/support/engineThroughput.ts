@@ -8,23 +8,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { Spec, type SpecInput } from '@contract';
 import { KernelThreads, registerWasmGradientKernels, splitWasmKernels } from '../../src-main/engine/backend/wasmGradients';
 import { DataParallel } from '../../src-main/engine/training/dataParallel';
 import { Trainer } from '../../src-main/engine/training/trainer';
 import type { TrainingData } from '../../src-main/engine/training/trainingData';
+import { BENCH_CNN, BENCH_MLP, benchSpec, type Layers } from './specs';
 
-const LAYERS: Record<string, SpecInput['model']['layers']> = {
-  MLP: [{ type: 'flatten' }, { type: 'dense', units: 128, activation: 'relu' }, { type: 'dense', units: 10 }],
-  CNN: [
-    { type: 'conv2d', filters: 16, kernelSize: 3, padding: 'same', activation: 'relu' },
-    { type: 'maxPooling2d', poolSize: 2 },
-    { type: 'conv2d', filters: 32, kernelSize: 3, padding: 'same', activation: 'relu' },
-    { type: 'maxPooling2d', poolSize: 2 },
-    { type: 'flatten' },
-    { type: 'dense', units: 10 },
-  ],
-};
+const LAYERS: Record<string, Layers> = { MLP: BENCH_MLP, CNN: BENCH_CNN };
 
 function randomData(count: number): TrainingData {
   const sample = 28 * 28;
@@ -65,12 +55,8 @@ export async function engineWindows(model: string, batch: number, seconds: numbe
   if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not initialise');
   await tf.ready();
   if (threads > 1) splitWasmKernels(tf, await KernelThreads.start(workerScript, threads - 1));
-  const spec = Spec.parse({
-    version: 1,
-    dataset: { kind: 'builtin', name: 'mnist' },
-    model: { layers },
-    training: { optimizer: { type: 'adam', learningRate: 0.001 }, loss: { type: 'sparseCategoricalCrossentropy', fromLogits: true }, batchSize: batch, epochs: 100_000 },
-  });
+  // The engine's defaults for the monitor (probes every 50 steps of 256 samples, no snapshots).
+  const spec = benchSpec(layers, batch, 100_000);
   const windows: number[] = [];
   let phase: 'warm' | 'timing' = 'warm';
   let t0 = performance.now();
