@@ -9,7 +9,8 @@
  * steps), on the bundled MNIST digits, Adam, batch 128 unless the model says otherwise. Modes
  * alternate, `--rounds` times (default 3); the table gives each mode's median samples/s of wall
  * time and, for data parallelism, how many steps ran on the worker threads and how many on this
- * thread (`Choice`: when the other core is busy, the parts run here). Needs the built kernel
+ * thread (`Choice`: when the other core is busy, the parts run here), or why the engine does not
+ * use it for that model (then that column is not measured). Needs the built kernel
  * worker (out/main/kernelWorker.js).
  */
 import * as tf from '@tensorflow/tfjs';
@@ -20,6 +21,7 @@ import { KernelThreads, registerWasmGradientKernels, splitWasmKernels } from '..
 import { builtinData } from '../src-main/engine/training/builtinData';
 import { DataParallel } from '../src-main/engine/training/dataParallel';
 import { Trainer } from '../src-main/engine/training/trainer';
+import { inferShapes } from '@contract/specShapes';
 import { BENCH_CNN, BENCH_MLP, benchSpec, WIDE_SIGMOID_MLP, type Layers } from './support/specs';
 
 const arg = (name: string, fallback: string): string => {
@@ -82,7 +84,6 @@ async function measure(threads: KernelThreads, layers: Layers, batch: number, st
     },
   });
   const parallel = (trainer as unknown as { parallel: DataParallel | null }).parallel;
-  if (mode === 'data parallel' && !parallel) throw new Error('data parallelism did not apply');
   await trainer.run();
   return { rate: (steps * batch) / (elapsed / 1000), parallel: parallel?.parallelSteps ?? 0, sequential: parallel?.sequentialSteps ?? 0 };
 }
@@ -97,9 +98,14 @@ async function main(): Promise<void> {
   const rows: string[][] = [];
   for (const model of models) {
     if (ONLY && !model.name.startsWith(ONLY)) continue;
+    // Whether the engine would train this spec data-parallel, and if not why (the column says).
+    const spec = benchSpec(model.layers, model.batch);
+    DataParallel.enabled = true;
+    const plan = DataParallel.plan(spec, inferShapes(spec, { inputShape: [28, 28, 1], task: 'classification', outputs: 10 }), model.batch);
+    const modes = plan.reason === null ? MODES : MODES.filter((m) => m !== 'data parallel');
     const runs = new Map<Mode, { rate: number; parallel: number; sequential: number }[]>(MODES.map((m) => [m, []]));
     for (let round = 0; round < ROUNDS; round++) {
-      for (const mode of MODES) runs.get(mode)!.push(await measure(threads, model.layers, model.batch, model.steps, mode));
+      for (const mode of modes) runs.get(mode)!.push(await measure(threads, model.layers, model.batch, model.steps, mode));
     }
     const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
     const rate = (mode: Mode): number => median(runs.get(mode)!.map((r) => r.rate));
@@ -109,8 +115,8 @@ async function main(): Promise<void> {
       model.name,
       one.toFixed(0),
       `${rate('kernel split').toFixed(0)} (${(rate('kernel split') / one).toFixed(2)}×)`,
-      `${rate('data parallel').toFixed(0)} (${(rate('data parallel') / one).toFixed(2)}×)`,
-      `${dp.reduce((a, r) => a + r.parallel, 0)} / ${dp.reduce((a, r) => a + r.sequential, 0)}`,
+      plan.reason === null ? `${rate('data parallel').toFixed(0)} (${(rate('data parallel') / one).toFixed(2)}×)` : `not used: ${plan.reason}`,
+      plan.reason === null ? `${dp.reduce((a, r) => a + r.parallel, 0)} / ${dp.reduce((a, r) => a + r.sequential, 0)}` : '—',
     ]);
   }
   const header = ['model', 'one thread', 'kernel split', 'data parallel', 'steps on workers / here'];
