@@ -116,6 +116,46 @@ describe('data-parallel training steps', () => {
     network.dispose();
   });
 
+  it('splits regression targets too (MSE on two outputs), on the whole batch’s gradient to rounding', () => {
+    const n = 40;
+    const images = imageData(n, [28, 28, 1], 10, 4);
+    const regression: typeof data = {
+      name: 'regression',
+      inputShape: [28, 28, 1],
+      task: 'regression',
+      outputs: 2,
+      train: {
+        count: n,
+        fill(indices, x, y) {
+          const labels = new Int32Array(indices.length);
+          images.train.fill(indices, x, labels);
+          for (let k = 0; k < indices.length; k++) (y[2 * k] = labels[k]! / 10), (y[2 * k + 1] = x[k * 784 + 300]!);
+        },
+      },
+    };
+    const s = Spec.parse({ ...spec(CNN.slice(0, -1).concat([{ type: 'dense', units: 2 }]), 40), training: { ...spec(CNN, 40).training, loss: { type: 'mse' } } });
+    const report = inferShapes(s, { inputShape: [28, 28, 1], task: 'regression', outputs: 2 });
+    const network = Network.build(s, report);
+    const regressionTarget = { task: 'regression' as const, outputs: 2 };
+    const dp = DataParallel.create(network, s, report, regressionTarget, [28, 28, 1], 40);
+    expect(dp).not.toBeNull();
+    const indices = Int32Array.from({ length: n }, (_, i) => i);
+    const [split, whole] = tf.tidy(() => {
+      const parts = dp!.gradients(regression.train, indices, 0)!;
+      const x = new Float32Array(n * 784);
+      const y = new Float32Array(n * 2);
+      regression.train.fill(indices, x, y);
+      const one = partGradients(network, s, regressionTarget, network.trainableVariables(), tf.tensor(x, [n, 28, 28, 1]), tf.tensor2d(y, [n, 2]), 0);
+      const read = (g: typeof parts): number[] => [g.loss.dataSync()[0]!, g.accuracy.dataSync()[0]!, ...network.trainableVariables().flatMap((v) => Array.from(g.grads[v.name]!.dataSync()))];
+      return [read(parts), read(one)];
+    });
+    expect(split[1]).toBeNaN();
+    const scale = Math.max(...whole.map((v) => (Number.isNaN(v) ? 0 : Math.abs(v))));
+    whole.forEach((v, i) => (Number.isNaN(v) ? expect(split[i]).toBeNaN() : expect(Math.abs(v - split[i]!)).toBeLessThanOrEqual(1e-5 * scale + 1e-7)));
+    dp!.dispose();
+    network.dispose();
+  });
+
   it('trains reproducibly, on the one-thread losses to rounding (dropout included), without leaking tensors', async () => {
     const layers: SpecInput['model']['layers'] = [...CNN.slice(0, 4), { type: 'dropout', rate: 0.25 }, ...CNN.slice(4)];
     const run = async (mode: DataParallel['mode'] = 'auto'): Promise<{ losses: (number | null)[]; tensors: number[]; parallel: number }> => {
