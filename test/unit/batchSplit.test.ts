@@ -212,4 +212,18 @@ describe('the choice between split and whole', () => {
     // 20 % slower: whole, the split only when exploring (and the first try).
     expect(run(12).filter(Boolean)).toHaveLength(3);
   });
+
+  it('one slow call does not flip the choice', async () => {
+    const { Choice } = await import('../../src-main/engine/backend/wasm/batchSplit');
+    const choice = new Choice(64, 1.1);
+    const picks: boolean[] = [];
+    for (let i = 0; i < 128; i++) {
+      const split = choice.split();
+      picks.push(split);
+      // Split 25 ms, whole 50 ms; the 20th call stalls for 200 ms.
+      choice.record(split, i === 20 ? 200 : split ? 25 : 50);
+    }
+    // Whole only on the first try and when exploring (calls 64 and 128).
+    expect(picks.filter((s) => !s)).toHaveLength(3);
+  });
 });

@@ -340,8 +340,9 @@ export function kernelThreads(): KernelThreads | null {
  * tried first, and the slower one again every `EXPLORE` calls in case the machine changed.
  */
 export class Choice {
-  private splitMs = Number.NaN;
-  private wholeMs = Number.NaN;
+  /** The last `KEPT` wall times of each way; each way's time is their median. */
+  private readonly splitTimes: number[] = [];
+  private readonly wholeTimes: number[] = [];
   private calls = 0;
 
   /**
@@ -355,17 +356,28 @@ export class Choice {
 
   split(): boolean {
     this.calls++;
-    if (Number.isNaN(this.splitMs)) return true;
-    if (Number.isNaN(this.wholeMs)) return false;
-    const faster = this.splitMs <= this.wholeMs * this.slack;
+    if (this.splitTimes.length === 0) return true;
+    if (this.wholeTimes.length === 0) return false;
+    const faster = median(this.splitTimes) <= median(this.wholeTimes) * this.slack;
     return this.calls % this.explore === 0 ? !faster : faster;
   }
 
   record(split: boolean, ms: number): void {
-    if (split) this.splitMs = Number.isNaN(this.splitMs) ? ms : (this.splitMs + ms) / 2;
-    else this.wholeMs = Number.isNaN(this.wholeMs) ? ms : (this.wholeMs + ms) / 2;
+    const times = split ? this.splitTimes : this.wholeTimes;
+    times.push(ms);
+    if (times.length > KEPT) times.shift();
   }
 }
+/**
+ * Times kept per way. A median of three: one slow call (a pause of the machine) does not flip the
+ * choice; with an average it did, and the slower way then ran until the next exploration (up to
+ * 64 data-parallel steps at half speed).
+ */
+const KEPT = 3;
+const median = (values: number[]): number => {
+  const s = [...values].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
 const EXPLORE = 16;
 
 /**
