@@ -27,7 +27,7 @@ import { Choice, kernelThreads, ThreadFailure, type KernelThreads, type PostedTa
 import type { WasmBackendFull } from '../backend/wasm/kernelOps';
 import type { TargetInfo } from './losses';
 import type { Network } from './network';
-import { partGradients, stepOutputSize, type PartGradients, type ReplicaMessage } from './replica';
+import { partStep, stepOutputSize, type PartGradients, type PartSamples, type ReplicaMessage } from './replica';
 import type { SampleSet } from './trainingData';
 
 /**
@@ -166,7 +166,7 @@ export class DataParallel {
   }
 
   /** A part's samples as float32 arrays (class indices too: exact below 2²⁴). */
-  private samples(set: SampleSet, indices: Int32Array): { n: number; x: Float32Array; y: Float32Array } {
+  private samples(set: SampleSet, indices: Int32Array): PartSamples {
     const n = indices.length;
     const x = new Float32Array(n * this.inputShape.reduce((a, b) => a * b, 1));
     const classes = this.target.task === 'classification';
@@ -187,22 +187,9 @@ export class DataParallel {
   }
 
   /** One part on this thread: [loss, accuracy, gradients…], as a replica step returns it. */
-  private part(s: { n: number; x: Float32Array; y: Float32Array }, step: number, rows: { begin: number; total: number }): Float32Array {
+  private part(s: PartSamples, step: number, rows: { begin: number; total: number }): Float32Array {
     const out = new Float32Array(stepOutputSize(this.variables));
-    const backend = tf.backend() as unknown as WasmBackendFull;
-    tf.tidy(() => {
-      const x = tf.tensor(s.x, [s.n, ...this.inputShape], 'float32');
-      const y = this.target.task === 'classification' ? tf.tensor1d(Int32Array.from(s.y), 'int32') : tf.tensor2d(s.y, [s.n, this.target.outputs]);
-      const result = partGradients(this.network, this.spec, this.target, this.variables, x, y, step, rows);
-      out[0] = result.loss.dataSync()[0]!;
-      out[1] = result.accuracy.dataSync()[0]!;
-      let o = 2;
-      for (const v of this.variables) {
-        const grad = result.grads[v.name]!;
-        out.set(backend.typedArrayFromHeap(grad), o);
-        o += grad.size;
-      }
-    });
+    partStep(this.network, this.spec, this.target, this.inputShape, this.variables, s, step, rows, out);
     return out;
   }
 

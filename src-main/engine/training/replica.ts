@@ -15,7 +15,7 @@ import { Spec } from '@contract/spec';
 import { inferShapes } from '@contract/specShapes';
 import type { WasmBackendFull } from '../backend/wasm/kernelOps';
 import { computeAccuracy, computeLoss, type TargetInfo } from './losses';
-import { Network } from './network';
+import { Network, type ForwardOptions } from './network';
 
 const Build = z.strictObject({
   op: z.literal('build'),
@@ -47,14 +47,26 @@ export interface PartGradients {
 }
 
 /**
- * The mean loss of a part of a batch and its gradient with respect to `variables`, inside the
- * caller's tidy. `rows` places the part in its batch (dropout keeps those rows of the batch's mask).
+ * The mean loss of a batch, or of a part of one, and its gradient with respect to `variables`,
+ * inside the caller's tidy: the training step's forward and backward pass, on the engine's
+ * thread (whole batches and data-parallel parts) and on the replicas alike. `forward.rows` places
+ * a part in its batch (dropout keeps those rows of the batch's mask); `forward.batchStats`
+ * collects batch normalisation's statistics.
  */
-export function partGradients(network: Network, spec: Spec, target: TargetInfo, variables: tf.Variable[], x: tf.Tensor, y: tf.Tensor, step: number, rows?: { begin: number; total: number }): PartGradients {
+export function partGradients(
+  network: Network,
+  spec: Spec,
+  target: TargetInfo,
+  variables: tf.Variable[],
+  x: tf.Tensor,
+  y: tf.Tensor,
+  step: number,
+  forward: Pick<ForwardOptions, 'rows' | 'batchStats'> = {},
+): PartGradients {
   // Kept out of the gradient function's tidy, handed to the caller's as a clone.
   let kept: tf.Scalar | null = null;
   const { value, grads } = tf.variableGrads(() => {
-    const prediction = network.forward(x, { training: true, step, ...(rows ? { rows } : {}) });
+    const prediction = network.forward(x, { training: true, step, ...forward });
     const loss = computeLoss(spec.training.loss, prediction, y, target);
     kept = tf.keep(computeAccuracy(prediction, y, target, spec.training.loss) ?? tf.scalar(Number.NaN));
     return loss;
@@ -62,6 +74,35 @@ export function partGradients(network: Network, spec: Spec, target: TargetInfo, 
   const accuracy = tf.clone(kept!) as tf.Scalar;
   (kept as tf.Scalar | null)?.dispose();
   return { loss: value, accuracy, grads };
+}
+
+/** A part's samples as a step takes them: inputs flat, targets as float32 (class indices exact below 2²⁴). */
+export interface PartSamples {
+  n: number;
+  x: Float32Array;
+  y: Float32Array;
+}
+
+/**
+ * One part's step into `out`: [loss, accuracy, every gradient flat in `variables` order], the
+ * layout a replica sends back (dataParallel.ts adds the parts). Runs its own tidy.
+ */
+export function partStep(network: Network, spec: Spec, target: TargetInfo, inputShape: number[], variables: tf.Variable[], s: PartSamples, step: number, rows: { begin: number; total: number }, out: Float32Array): void {
+  const backend = tf.backend() as unknown as WasmBackendFull;
+  tf.tidy(() => {
+    const x = tf.tensor(s.x, [s.n, ...inputShape], 'float32');
+    const y = target.task === 'classification' ? tf.tensor1d(Int32Array.from(s.y), 'int32') : tf.tensor2d(s.y, [s.n, target.outputs]);
+    const result = partGradients(network, spec, target, variables, x, y, step, { rows });
+    out[0] = result.loss.dataSync()[0]!;
+    out[1] = result.accuracy.dataSync()[0]!;
+    let o = 2;
+    for (const v of variables) {
+      const grad = result.grads[v.name];
+      if (!grad) throw new Error(`no gradient for ${v.name}`);
+      out.set(backend.typedArrayFromHeap(grad), o);
+      o += grad.size;
+    }
+  });
 }
 
 /** Floats a replica step sends back: loss, accuracy, then every gradient. */
@@ -103,7 +144,6 @@ export function runReplicaTask(raw: unknown, inputs: Record<string, Float32Array
   }
   const { weights, x, y } = inputs;
   if (!weights || !x || !y) throw new Error('replica step: weights, x and y are required');
-  const backend = tf.backend() as unknown as WasmBackendFull;
   const count = replica.variables.reduce((a, v) => a + v.size, 0);
   if (count !== weights.length) throw new Error(`replica step: ${weights.length} weights, the network has ${count}`);
   let at = 0;
@@ -120,18 +160,5 @@ export function runReplicaTask(raw: unknown, inputs: Record<string, Float32Array
   if (x.length !== n * sample) throw new Error(`replica step: x has ${x.length} values, expected ${n * sample}`);
   if (y.length !== (classes ? n : n * replica.target.outputs)) throw new Error(`replica step: y has ${y.length} values for ${n} samples`);
   if (out.length !== stepOutputSize(replica.variables)) throw new Error(`replica step: room for ${out.length} values, the result has ${stepOutputSize(replica.variables)}`);
-  tf.tidy(() => {
-    const xt = tf.tensor(x, [n, ...replica.inputShape], 'float32');
-    const yt = classes ? tf.tensor1d(Int32Array.from(y), 'int32') : tf.tensor2d(y, [n, replica.target.outputs]);
-    const result = partGradients(replica.network, replica.spec, replica.target, replica.variables, xt, yt, message.step, { begin: message.begin, total: message.total });
-    out[0] = result.loss.dataSync()[0]!;
-    out[1] = result.accuracy.dataSync()[0]!;
-    let o = 2;
-    for (const v of replica.variables) {
-      const grad = result.grads[v.name];
-      if (!grad) throw new Error(`replica step: no gradient for ${v.name}`);
-      out.set(backend.typedArrayFromHeap(grad), o);
-      o += grad.size;
-    }
-  });
+  partStep(replica.network, replica.spec, replica.target, replica.inputShape, replica.variables, { n, x, y }, message.step, { begin: message.begin, total: message.total }, out);
 }

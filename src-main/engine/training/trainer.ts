@@ -29,6 +29,7 @@ import { HistogramSchedule, measureHistograms } from './histograms';
 import { computeAccuracy, computeLoss, type TargetInfo } from './losses';
 import { createOptimizer } from './optimizers';
 import { DataParallel } from './dataParallel';
+import { partGradients } from './replica';
 import { localiseNonFinite } from './nonFiniteLocation';
 import { probeStatistics } from './probeStatistics';
 import { clipByGlobalNorm, finiteOrNull, StepStatistics } from './stepStatistics';
@@ -308,28 +309,18 @@ export class Trainer {
     const before = variables.map((v) => tf.clone(v));
     const batchStats: { layer: NetLayer; mean: tf.Tensor; variance: tf.Tensor }[] = [];
     const step = this.step;
-    // Made inside the gradient function, kept out of its tidy, disposed below.
-    let accuracyTensor: tf.Tensor | null = null;
     const packed = tf.tidy(() => {
       // Data-parallel when the spec allows (dataParallel.ts), else the whole batch here.
-      const parts = this.parallel?.gradients(this.split.train, indices, step);
       const { loss, grads, accuracy } =
-        parts ??
+        this.parallel?.gradients(this.split.train, indices, step) ??
         (() => {
           const { x, y } = this.batch(this.split.train, indices);
-          const { value, grads } = tf.variableGrads(() => {
-            const prediction = this.network.forward(x, { training: true, step, batchStats });
-            const lossValue = computeLoss(training.loss, prediction, y, this.target);
-            accuracyTensor = tf.keep(computeAccuracy(prediction, y, this.target, training.loss) ?? tf.scalar(Number.NaN));
-            return lossValue;
-          }, variables);
-          return { loss: value, grads, accuracy: (accuracyTensor ?? tf.scalar(Number.NaN)) as tf.Scalar };
+          return partGradients(this.network, this.spec, this.target, variables, x, y, step, { batchStats });
         })();
       const gradSq = this.statistics.gradientSquares(grads);
       this.optimizer.applyGradients(training.clipNorm !== undefined ? clipByGlobalNorm(grads, gradSq, training.clipNorm) : grads);
       return this.statistics.pack(loss, accuracy, gradSq, before);
     });
-    (accuracyTensor as tf.Tensor | null)?.dispose();
     const measures = this.statistics.decode(await packed.data());
     packed.dispose();
     const { loss, accuracy, gradNorm } = measures;
