@@ -16,9 +16,10 @@
  * threads are then off for the process (batchSplit.ts keeps the reason).
  *
  * Not used for networks with batch normalisation (each part would normalise by its own batch
- * statistics, which changes the model), for small networks (below `MIN_STEP_FLOPS` the copies
- * and the wait cost more than they save), or for a batch with fewer than two samples per part
- * (then that step runs whole, as on one thread).
+ * statistics, which changes the model), for small steps (below `MIN_STEP_FLOPS` the copies and
+ * the wait cost more than they save), for networks with little work per weight (MLPs:
+ * `MIN_FLOPS_PER_PARAMETER`), or for a batch with fewer than two samples per part (then that
+ * step runs whole, as on one thread).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Spec } from '@contract/spec';
