@@ -139,6 +139,16 @@ export class KernelThreads {
   parallel<T>(tasks: PostedTask[], local: () => T): { local: T; outputs: Float32Array[] } {
     if (this.failure !== null) throw new ThreadFailure(`the kernel threads are off: ${this.failure}`);
     if (this.splitting) throw new Error('internal: parallel tasks inside a split kernel');
+    return this.whole(() => this.exchange(tasks, local));
+  }
+
+  /**
+   * Posts `tasks` to the first `tasks.length` workers, runs `local` here, then waits for every
+   * posted worker whatever happened, so that each is idle again. A worker that fails or is gone
+   * turns the threads off (`failure`) and throws a `ThreadFailure` (after `release` of what
+   * `local` returned); an error of `local` itself is thrown as it is.
+   */
+  private exchange<T>(tasks: PostedTask[], local: () => T, release: (value: T) => void = () => {}): { local: T; outputs: Float32Array[] } {
     if (tasks.length > this.helpers.length) throw new Error(`internal: ${tasks.length} tasks for ${this.helpers.length} worker threads`);
     let posted = 0;
     let helperFailure: unknown = null;
@@ -153,13 +163,10 @@ export class KernelThreads {
     let mine: { value: T } | null = null;
     let failure: unknown = null;
     if (helperFailure === null) {
-      this.splitting = true;
       try {
         mine = { value: local() };
       } catch (error) {
         failure = error;
-      } finally {
-        this.splitting = false;
       }
     }
     const outputs: Float32Array[] = [];
@@ -171,9 +178,8 @@ export class KernelThreads {
       }
     }
     if (helperFailure !== null) {
-      const message = helperFailure instanceof Error ? helperFailure.message : String(helperFailure);
-      this.failure ??= message;
-      throw new ThreadFailure(message);
+      if (mine) release(mine.value);
+      throw this.threadFailure(helperFailure instanceof Error ? helperFailure.message : String(helperFailure));
     }
     if (failure !== null || mine === null) throw failure;
     return { local: mine.value, outputs };
@@ -218,9 +224,9 @@ export class KernelThreads {
         this.splitCalls++;
         return this.run(name, rule, inner, args, inputs, attrs, counts, begins);
       } catch (error) {
-        if (!split || isOwnError(error)) throw error;
-        // A worker failed: this call, and every later one, runs whole on this thread.
-        this.failure = error instanceof Error ? error.message : String(error);
+        // This thread's own error (a bad shape, say) is the kernel's error, not the workers'.
+        if (!split || !(error instanceof ThreadFailure)) throw error;
+        // A worker failed (`failure` says why): this call, and every later one, runs whole here.
       } finally {
         this.splitting = false;
         choice.record(split, performance.now() - started);
@@ -233,8 +239,8 @@ export class KernelThreads {
     const wasm = args.backend as WasmBackendFull;
     const names = Object.keys(inputs).filter((k) => inputs[k] !== undefined);
     const perSample = (info: Info): number => prod(info.shape.slice(1));
-    // The workers' parts: copied out of the heap now, while the views are fresh.
-    this.helpers.forEach((helper, i) => {
+    // The workers' parts: copied out of the heap when posted, while the views are fresh.
+    const tasks: PostedTask[] = this.helpers.map((_, i) => {
       const k = i + 1;
       const data = names.map((key) => {
         const info = inputs[key]!;
@@ -243,60 +249,39 @@ export class KernelThreads {
         const per = perSample(info);
         return { name: key, shape: [counts[k]!, ...info.shape.slice(1)], data: view.subarray(begins[k]! * per, (begins[k]! + counts[k]!) * per) };
       });
-      helper.post({ kind: 'kernel', kernel: name, attrs: rule.partAttrs?.(attrs, counts[k]!) ?? attrs }, data, prod(rule.outShape(inputs, attrs, counts[k]!)));
+      return { task: { kind: 'kernel', kernel: name, attrs: rule.partAttrs?.(attrs, counts[k]!) ?? attrs }, inputs: data, outElements: prod(rule.outShape(inputs, attrs, counts[k]!)) };
     });
     // This thread's part: the leading samples, read in place (a view, no copy).
-    const own: Record<string, Info> = {};
-    const views: Info[] = [];
-    let mine: Info | null = null;
-    let failure: unknown = null;
-    try {
-      for (const key of names) {
-        const info = inputs[key]!;
-        if (!rule.split.includes(key)) {
-          own[key] = info;
-          continue;
-        }
-        const view = partView(wasm, info, 0, counts[0]!);
-        views.push(view);
-        own[key] = view;
-      }
-      const result = inner({ inputs: own, backend: args.backend, attrs: rule.partAttrs?.(attrs, counts[0]!) ?? attrs });
-      if (Array.isArray(result)) throw new Error(`${name} returned several outputs`);
-      mine = result;
-    } catch (error) {
-      failure = error;
-    } finally {
-      for (const view of views) releaseView(wasm, view);
-    }
-    // Always collect the workers, so that each is idle again whatever happened here.
-    const theirs: Float32Array[] = [];
-    let helperFailure: unknown = null;
-    for (const helper of this.helpers) {
+    const ownPart = (): Info => {
+      const own: Record<string, Info> = {};
+      const views: Info[] = [];
       try {
-        theirs.push(helper.wait());
-      } catch (error) {
-        helperFailure ??= error;
+        for (const key of names) {
+          const info = inputs[key]!;
+          if (!rule.split.includes(key)) own[key] = info;
+          else views.push((own[key] = partView(wasm, info, 0, counts[0]!)));
+        }
+        const result = inner({ inputs: own, backend: args.backend, attrs: rule.partAttrs?.(attrs, counts[0]!) ?? attrs });
+        if (Array.isArray(result)) throw new Error(`${name} returned several outputs`);
+        return result;
+      } finally {
+        for (const view of views) releaseView(wasm, view);
       }
-    }
-    if (failure !== null || helperFailure !== null || mine === null) {
-      if (mine) wasm.disposeData(mine.dataId);
-      if (failure !== null) {
-        // This thread's own error (a bad shape, say) is the kernel's error, not the workers'.
-        if (helperFailure === null) throw markOwn(failure);
-      }
-      throw helperFailure ?? failure;
+    };
+    const { local: mine, outputs: theirs } = this.exchange(tasks, ownPart, (info) => wasm.disposeData(info.dataId));
+    // Parts of the wrong size are the workers' fault: the threads go off, the call runs whole.
+    const expected = rule.combine === 'sum' ? theirs.map(() => prod(mine.shape)) : counts.slice(1).map((c) => prod(mine.shape.slice(1)) * c);
+    const wrong = theirs.findIndex((part, i) => part.length !== expected[i]);
+    if (wrong >= 0) {
+      wasm.disposeData(mine.dataId);
+      throw this.threadFailure(`${name}: a worker's part has ${theirs[wrong]!.length} elements, expected ${expected[wrong]}`);
     }
     if (rule.combine === 'sum') {
       const sum = wasm.typedArrayFromHeap(mine);
-      for (const part of theirs) {
-        if (part.length !== sum.length) throw new Error(`${name}: a worker's part has ${part.length} elements, expected ${sum.length}`);
-        for (let i = 0; i < sum.length; i++) sum[i] = sum[i]! + part[i]!;
-      }
+      for (const part of theirs) for (let i = 0; i < sum.length; i++) sum[i] = sum[i]! + part[i]!;
       return mine;
     }
-    const shape = [counts.reduce((a, b) => a + b, 0), ...mine.shape.slice(1)];
-    const out = wasm.makeOutput(shape, 'float32');
+    const out = wasm.makeOutput([counts.reduce((a, b) => a + b, 0), ...mine.shape.slice(1)], 'float32');
     const view = wasm.typedArrayFromHeap(out);
     const first = wasm.typedArrayFromHeap(mine);
     view.set(first, 0);
@@ -306,11 +291,13 @@ export class KernelThreads {
       at += part.length;
     }
     wasm.disposeData(mine.dataId);
-    if (at !== view.length) {
-      wasm.disposeData(out.dataId);
-      throw new Error(`${name}: the parts hold ${at} elements, the output ${view.length}`);
-    }
     return out;
+  }
+
+  /** Turns the threads off with `message` (the first reason stays) and returns the error to throw. */
+  private threadFailure(message: string): ThreadFailure {
+    this.failure ??= message;
+    return new ThreadFailure(message);
   }
 }
 
@@ -456,11 +443,3 @@ function releaseView(wasm: WasmBackendFull, view: Info): void {
   internals.wasm.tfjs.disposeData(record.id);
   internals.dataIdMap.delete(view.dataId);
 }
-
-/** An error of the calling thread's own part: the wrapper rethrows it and keeps splitting on. */
-const OWN = Symbol('trainbench.ownKernelError');
-function markOwn(error: unknown): unknown {
-  if (error instanceof Error) (error as Error & { [OWN]?: true })[OWN] = true;
-  return error;
-}
-export const isOwnError = (error: unknown): boolean => error instanceof Error && (error as Error & { [OWN]?: true })[OWN] === true;
