@@ -28,7 +28,7 @@ import { Choice, kernelThreads, ThreadFailure, type KernelThreads, type PostedTa
 import type { WasmBackendFull } from '../backend/wasm/kernelOps';
 import type { TargetInfo } from './losses';
 import type { Network } from './network';
-import { partStep, stepOutputSize, type PartGradients, type PartSamples, type ReplicaMessage } from './replica';
+import { partStep, stepOutputSize, weightCount, type PartGradients, type PartSamples, type ReplicaMessage } from './replica';
 import type { SampleSet } from './trainingData';
 
 /**
@@ -86,7 +86,7 @@ export class DataParallel {
     private readonly inputShape: number[],
     private readonly variables: tf.Variable[],
   ) {
-    this.weights = new Float32Array(variables.reduce((a, v) => a + v.size, 0));
+    this.weights = new Float32Array(weightCount(variables));
   }
 
   /** The plan for a spec in this process: its threads and backend, then `dataParallelPlan`. */

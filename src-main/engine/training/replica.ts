@@ -105,8 +105,10 @@ export function partStep(network: Network, spec: Spec, target: TargetInfo, input
   });
 }
 
+/** Floats in all of `variables`: the weights a replica step receives. */
+export const weightCount = (variables: tf.Variable[]): number => variables.reduce((a, v) => a + v.size, 0);
 /** Floats a replica step sends back: loss, accuracy, then every gradient. */
-export const stepOutputSize = (variables: tf.Variable[]): number => 2 + variables.reduce((a, v) => a + v.size, 0);
+export const stepOutputSize = (variables: tf.Variable[]): number => 2 + weightCount(variables);
 
 interface Replica {
   network: Network;
@@ -144,7 +146,7 @@ export function runReplicaTask(raw: unknown, inputs: Record<string, Float32Array
   }
   const { weights, x, y } = inputs;
   if (!weights || !x || !y) throw new Error('replica step: weights, x and y are required');
-  const count = replica.variables.reduce((a, v) => a + v.size, 0);
+  const count = weightCount(replica.variables);
   if (count !== weights.length) throw new Error(`replica step: ${weights.length} weights, the network has ${count}`);
   let at = 0;
   for (const v of replica.variables) {
