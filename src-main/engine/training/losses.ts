@@ -6,8 +6,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Loss } from '@contract/spec';
 import { ACCURACY } from '../backend/wasm/squaredNorms';
+import { hasOwnKernel } from './ownKernels';
 
-const fastAccuracy = (): boolean => tf.getBackend() === 'wasm' && tf.getKernel(ACCURACY, 'wasm') !== undefined;
 
 /** Probabilities are clipped away from 0 and 1 as Keras does, so log never sees 0. */
 const EPSILON = 1e-7;
@@ -54,7 +54,7 @@ export function computeLoss(loss: Loss, prediction: tf.Tensor, y: tf.Tensor, tar
 /** Fraction of correct class predictions, a scalar; null for regression. */
 export function computeAccuracy(prediction: tf.Tensor, y: tf.Tensor, target: TargetInfo, loss: Loss): tf.Scalar | null {
   if (target.task !== 'classification') return null;
-  if (prediction.rank === 2 && (prediction.shape[1] ?? 1) > 1 && prediction.dtype === 'float32' && y.dtype === 'int32' && y.rank === 1 && fastAccuracy()) {
+  if (prediction.rank === 2 && (prediction.shape[1] ?? 1) > 1 && prediction.dtype === 'float32' && y.dtype === 'int32' && y.rank === 1 && hasOwnKernel(ACCURACY)) {
     // One kernel of ours on wasm (wasm/squaredNorms.ts) instead of six ops.
     return tf.engine().runKernel(ACCURACY, { prediction, labels: y }, {}) as tf.Scalar;
   }

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ProbeLayer } from '@contract';
 import { UNIT_STATISTICS } from '../backend/wasm/unitStatistics';
 import type { Network } from './network';
+import { hasOwnKernel } from './ownKernels';
 
 /** Runs the probe batch `x` forward through `network` and returns each layer's statistics, in forward order. */
 export async function probeStatistics(network: Network, x: tf.Tensor): Promise<ProbeLayer[]> {
@@ -17,7 +18,7 @@ export async function probeStatistics(network: Network, x: tf.Tensor): Promise<P
     network.forward(x, { training: false, capture });
     const parts: tf.Tensor[] = [];
     const sizes: number[] = [];
-    const fast = tf.getBackend() === 'wasm' && tf.getKernel(UNIT_STATISTICS, 'wasm') !== undefined;
+    const fast = hasOwnKernel(UNIT_STATISTICS);
     capture.forEach((output, i) => {
       const units = output.shape[output.shape.length - 1] ?? 1;
       const flat = tf.reshape(output, [-1, units]);

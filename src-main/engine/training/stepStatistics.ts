@@ -15,6 +15,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { SQUARED_NORMS } from '../backend/wasm/squaredNorms';
 import type { NetLayer } from './network';
+import { hasOwnKernel } from './ownKernels';
 
 /** What one step measured, decoded on the host. Norms that are not finite are null. */
 export interface StepMeasures {
@@ -38,7 +39,7 @@ const sumSq = (t: tf.Tensor): tf.Scalar => tf.sum(tf.square(t));
 export type GradientSquares = tf.Tensor1D;
 
 /** Whether the current backend has TrainbenchSquaredNorms (the wasm backend, once registered). */
-const fastNorms = (): boolean => tf.getBackend() === 'wasm' && tf.getKernel(SQUARED_NORMS, 'wasm') !== undefined;
+const fastNorms = (): boolean => hasOwnKernel(SQUARED_NORMS);
 
 /** `copies` as they are, then Σx² of each of `squares`, then Σ(a − b)² of each pair, as one float32 tensor. */
 function squaredNormsKernel(squares: tf.Tensor[], differences: [tf.Tensor, tf.Tensor][], pairSquares = false, copies: tf.Tensor[] = []): tf.Tensor1D {
