@@ -49,7 +49,7 @@ async function main(): Promise<void> {
     const x = tf.randomNormal(conv.x as unknown as number[], 0, 1, 'float32', 1);
     const dy = tf.randomNormal([conv.x[0], conv.x[1], conv.x[2], conv.filterShape[3]], 0, 1, 'float32', 2);
     const attrs = { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dilations: [1, 1], filterShape: conv.filterShape as unknown as number[] };
-    const paths: FilterGradientPath[] = conv.name === 'conv1' ? ['im2col'] : ['swapped', 'dyImage'];
+    const paths: FilterGradientPath[] = conv.name === 'conv1' ? ['im2col', 'runs'] : ['swapped', 'dyImage', 'im2col', 'runs'];
     for (const path of paths) {
       const cells: string[] = [];
       for (const kib of path === 'swapped' ? GROUP_KIB : [0]) {

@@ -9,6 +9,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerWasmGradientKernels } from '../../src-main/engine/backend/wasmGradients';
 import { FILTER_GRAD_TUNING, filterGradientPath, type FilterGradientPath } from '../../src-main/engine/backend/wasm/convGradients';
+import { simdKernels } from '../../src-main/engine/backend/wasm/simd/simdKernels';
 import { compare, convCase, filterReference, random, runKernel, size, type Pad, type Shape4 } from '../support/wasmKernels';
 
 const DEFAULT_GROUP_BYTES = FILTER_GRAD_TUNING.groupBytes;
@@ -20,10 +21,17 @@ beforeAll(async () => {
 });
 
 describe('Conv2DBackpropFilter paths, the swapped one in groups of a few samples', () => {
-  const path = (x: Shape4, f: [number, number], oc: number, s: [number, number]): FilterGradientPath =>
-    filterGradientPath(tf.backend_util.computeConv2DInfo(x, [f[0], f[1], x[3], oc], s, 1, 'same'));
+  const path = (x: Shape4, f: [number, number], oc: number, s: [number, number], simd = false): FilterGradientPath =>
+    filterGradientPath(tf.backend_util.computeConv2DInfo(x, [f[0], f[1], x[3], oc], s, 1, 'same'), simd);
 
-  it('picks im2col for one input channel, dy as the image for stride 1, else the swapped convolution', () => {
+  it('picks the SIMD kernel whenever it runs and the filters come in fours', () => {
+    expect(simdKernels(tf.backend())).not.toBeNull();
+    expect(path([128, 28, 28, 1], [3, 3], 16, [1, 1], true)).toBe('runs');
+    expect(path([128, 14, 14, 16], [3, 3], 32, [2, 2], true)).toBe('runs');
+    expect(path([128, 14, 14, 16], [3, 3], 30, [1, 1], true)).toBe('dyImage');
+  });
+
+  it('without it, im2col for one input channel, dy as the image for stride 1, else the swapped convolution', () => {
     expect(path([128, 28, 28, 1], [3, 3], 16, [1, 1])).toBe('im2col');
     expect(path([128, 14, 14, 16], [3, 3], 32, [1, 1])).toBe('dyImage');
     expect(path([128, 14, 14, 16], [3, 3], 32, [2, 2])).toBe('swapped');
@@ -31,12 +39,17 @@ describe('Conv2DBackpropFilter paths, the swapped one in groups of a few samples
   });
 
   const CASES: { x: Shape4; f: [number, number]; oc: number; s: [number, number]; pad: Pad; d: [number, number]; paths: FilterGradientPath[] }[] = [
-    { x: [7, 9, 8, 8], f: [3, 3], oc: 12, s: [1, 1], pad: 'same', d: [1, 1], paths: ['im2col', 'dyImage', 'swapped'] },
+    { x: [7, 9, 8, 8], f: [3, 3], oc: 12, s: [1, 1], pad: 'same', d: [1, 1], paths: ['runs', 'im2col', 'dyImage', 'swapped'] },
     { x: [5, 10, 9, 8], f: [3, 2], oc: 9, s: [1, 1], pad: 'valid', d: [2, 1], paths: ['im2col', 'dyImage', 'swapped'] },
     // Padding beyond the filter's extent: dy as the image is cropped above and on the right.
-    { x: [3, 7, 6, 8], f: [3, 3], oc: 8, s: [1, 1], pad: [[0, 0], [3, 0], [1, 4], [0, 0]], d: [1, 1], paths: ['dyImage', 'swapped'] },
-    { x: [5, 9, 9, 3], f: [3, 3], oc: 4, s: [2, 2], pad: 'same', d: [1, 1], paths: ['im2col', 'swapped'] },
-    { x: [1, 8, 8, 8], f: [3, 3], oc: 16, s: [1, 1], pad: 'same', d: [1, 1], paths: ['im2col', 'dyImage', 'swapped'] },
+    { x: [3, 7, 6, 8], f: [3, 3], oc: 8, s: [1, 1], pad: [[0, 0], [3, 0], [1, 4], [0, 0]], d: [1, 1], paths: ['runs', 'dyImage', 'swapped'] },
+    { x: [5, 9, 9, 3], f: [3, 3], oc: 4, s: [2, 2], pad: 'same', d: [1, 1], paths: ['runs', 'im2col', 'swapped'] },
+    { x: [1, 8, 8, 8], f: [3, 3], oc: 16, s: [1, 1], pad: 'same', d: [1, 1], paths: ['runs', 'im2col', 'dyImage', 'swapped'] },
+    // The SIMD kernel's every tile: 16 columns and 4 left over, an odd last row (2·3·3 = 18, 3·3 = 9),
+    // strides and dilations, padding past the last tap at stride 3.
+    { x: [4, 6, 7, 2], f: [2, 3], oc: 20, s: [1, 2], pad: 'valid', d: [1, 1], paths: ['runs', 'swapped'] },
+    { x: [3, 11, 10, 1], f: [3, 3], oc: 16, s: [1, 1], pad: 'same', d: [2, 3], paths: ['runs', 'im2col'] },
+    { x: [2, 10, 10, 3], f: [3, 3], oc: 8, s: [3, 3], pad: 'same', d: [1, 1], paths: ['runs', 'swapped'] },
   ];
   for (const [i, k] of CASES.entries()) {
     for (const forced of k.paths) {

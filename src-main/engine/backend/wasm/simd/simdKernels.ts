@@ -1,0 +1,69 @@
+/**
+ * Trainbench's own WebAssembly SIMD kernels (kernels.wat), instantiated on the tfjs wasm
+ * backend's memory so that they read and write tensors in place: a kernel gets byte offsets
+ * into the backend's heap (`heapOffset`), no copy in or out.
+ *
+ * One instance per backend (each kernel worker thread has its own backend and heap). Where the
+ * module cannot be instantiated (a runtime without wasm SIMD, or a wasm backend whose memory is
+ * not reachable), `simdKernels` returns null and says why once in `simdUnavailable`; callers
+ * keep their XNNPACK or JavaScript path.
+ */
+import { KERNELS_WASM_BASE64 } from './kernelsBinary';
+import type { Info } from '../kernelOps';
+
+export interface SimdKernels {
+  /**
+   * out[T, N] = Σ over runs Σ_(k < len) A[aOff + rows[t] + k·aK] · B[bOff + k·bK + col]: `rows` is T
+   * int32 byte offsets, `runs` nRuns triples (aOff, bOff, len) of int32, summed in blocks of `block`
+   * runs (float32, byte offsets; N % 4 == 0).
+   */
+  gemmRuns(a: number, rows: number, t: number, aK: number, b: number, bK: number, n: number, out: number, runs: number, nRuns: number, block: number): void;
+}
+
+interface BackendInternals {
+  wasm?: { asm?: { memory?: unknown } };
+  getMemoryOffset(dataId: object): number;
+}
+
+const instances = new WeakMap<object, SimdKernels | null>();
+let module: WebAssembly.Module | null | undefined;
+let unavailable: string | null = null;
+
+/** Why the SIMD kernels are not in use, or null when they are (or were not tried yet). */
+export function simdUnavailable(): string | null {
+  return unavailable;
+}
+
+function compiled(): WebAssembly.Module | null {
+  if (module !== undefined) return module;
+  try {
+    module = new WebAssembly.Module(Uint8Array.from(atob(KERNELS_WASM_BASE64), (ch) => ch.charCodeAt(0)));
+  } catch (error) {
+    module = null;
+    unavailable = `this runtime cannot compile WebAssembly SIMD: ${(error as Error).message}`;
+  }
+  return module;
+}
+
+/** The kernels on `backend`'s heap, or null (see `simdUnavailable`). */
+export function simdKernels(backend: unknown): SimdKernels | null {
+  const key = backend as object;
+  const known = instances.get(key);
+  if (known !== undefined) return known;
+  let kernels: SimdKernels | null = null;
+  const memory = (backend as BackendInternals).wasm?.asm?.memory;
+  const wasmModule = compiled();
+  if (!(memory instanceof WebAssembly.Memory)) {
+    unavailable ??= 'the tfjs wasm backend does not expose its memory (Module.asm.memory)';
+  } else if (wasmModule) {
+    const instance = new WebAssembly.Instance(wasmModule, { env: { memory } });
+    kernels = instance.exports as unknown as SimdKernels;
+  }
+  instances.set(key, kernels);
+  return kernels;
+}
+
+/** The byte offset of a tensor's data in the wasm backend's heap. */
+export function heapOffset(backend: unknown, info: Info): number {
+  return (backend as BackendInternals).getMemoryOffset(info.dataId);
+}
