@@ -12,6 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerWasmGradientKernels } from '../src-main/engine/backend/wasmGradients';
+import { CONV_SIMD } from '../src-main/engine/backend/wasm/convSimd';
 import { FILTER_GRAD_TUNING, type FilterGradientPath } from '../src-main/engine/backend/wasm/convGradients';
 
 const arg = (name: string, fallback: string): string => {
@@ -61,6 +62,32 @@ async function main(): Promise<void> {
       console.log(`Conv2DBackpropFilter ${conv.name} x [${conv.x}] ${path} ms/call: ${cells.join('  ')}`);
     }
     tf.dispose([x, dy]);
+  }
+  // The forward convolutions and conv2's input gradient (a forward convolution of padded dy),
+  // on the SIMD kernel and on XNNPACK, alternating.
+  const forwards = [
+    { name: 'conv1 forward', x: [128, 28, 28, 1], filter: [3, 3, 1, 16], pad: 'same' },
+    { name: 'conv2 forward', x: [128, 14, 14, 16], filter: [3, 3, 16, 32], pad: 'same' },
+    { name: 'conv2 input gradient', x: [128, 16, 16, 32], filter: [3, 3, 32, 16], pad: 'valid' },
+  ] as const;
+  for (const conv of forwards) {
+    const x = tf.randomNormal(conv.x as unknown as number[], 0, 1, 'float32', 5);
+    const filter = tf.randomNormal(conv.filter as unknown as number[], 0, 1, 'float32', 6);
+    const attrs = { strides: [1, 1], pad: conv.pad, dataFormat: 'NHWC', dilations: [1, 1] };
+    const cells: string[] = [];
+    for (const simd of [true, false]) {
+      CONV_SIMD.forward = simd;
+      // A fresh filter each call, as in training (XNNPACK packs a filter the first time it sees it).
+      const ms = time(() => {
+        const f = tf.clone(filter);
+        (tf.engine().runKernel('Conv2D', { x, filter: f }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor).dispose();
+        f.dispose();
+      });
+      cells.push(`${simd ? 'SIMD' : 'XNNPACK'}: ${ms.toFixed(2)}`);
+    }
+    CONV_SIMD.forward = true;
+    console.log(`Conv2D ${conv.name} x [${conv.x}] filter [${conv.filter}] ms/call: ${cells.join('  ')}`);
+    tf.dispose([x, filter]);
   }
   for (const shape of [
     [128, 28, 28, 16],

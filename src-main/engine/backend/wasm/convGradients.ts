@@ -4,7 +4,8 @@
  * forward conv). Both run their multiply-adds in XNNPACK through other wasm kernels.
  */
 import { im2colTransposed } from './im2col';
-import { heapOffset, simdKernels, type SimdKernels } from './simd/simdKernels';
+import { simdKernels } from './simd/simdKernels';
+import { simdFilterGradient } from './convSimd';
 import { heapView, onHeap, releaseView, toNHWC, withOps, type Conv2DInfo, type ConvAttrs, type Info, type KernelArgs, type Ops, type TF, type WasmBackendFull } from './kernelOps';
 
 /**
@@ -14,7 +15,7 @@ import { heapView, onHeap, releaseView, toNHWC, withOps, type Conv2DInfo, type C
  *
  * - 'runs', whenever Trainbench's SIMD kernels run (simd/kernels.wat) and oC is a multiple of 4:
  *   `gemmRuns` reads the padded input and dy where they lie, nothing copied or packed
- *   (`runsProduct`). The three XNNPACK ways below are its fallbacks. In CPU time per call
+ *   (convSimd.ts). The three XNNPACK ways below are its fallbacks. In CPU time per call
  *   (bench/filter-grad.ts): conv1 (x [128, 28, 28, 1], 16 filters) 1.7 ms against 2.4-2.9 ms for
  *   im2col; conv2 (x [128, 14, 14, 16], 32 filters) 6.8 ms against 12.7-13.0 ms for dyImage.
  * Without them, every multiply-add runs in XNNPACK:
@@ -93,7 +94,7 @@ export function conv2DBackpropFilter(tf: TF) {
         const simd = simdKernels(args.backend);
         switch (tuning.path ?? filterGradientPath(info, simd !== null)) {
           case 'runs':
-            return runsProduct(ops, args.backend, simd!, xN, dyN, info);
+            return simdFilterGradient(ops, args.backend, simd!, xN, dyN, info);
           case 'im2col':
             return im2colProduct(ops, args.backend, xN, dyN, info);
           case 'dyImage':
@@ -139,70 +140,6 @@ function accumulate(backend: unknown, total: Info | null, part: Info): Info {
   const add = wasm.typedArrayFromHeap(part);
   for (let i = 0; i < sum.length; i++) sum[i] = sum[i]! + add[i]!;
   return total;
-}
-
-/** Bytes of dy and input rows per block of the SIMD kernel's runs: a block stays in L2. */
-const RUN_BLOCK_BYTES = 256 * 1024;
-
-/**
- * The filter gradient by the SIMD kernel `gemmRuns`, no im2col and nothing packed: x padded
- * once, then each row (i, j, c) of dW [fH·fW·C, oC] is a byte offset into the padded input and
- * each output row of each sample a run of oW positions through it (stride sW·C) and through
- * dy.
- */
-function runsProduct(ops: Ops, backend: unknown, simd: SimdKernels, x: Info, dy: Info, info: Conv2DInfo): Info {
-  const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow, outChannels: oc } = info;
-  const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw, filterHeight: fh, filterWidth: fw } = info;
-  const { top, bottom, left, right } = info.padInfo;
-  // Pad to the rows and columns that some output reads (computeConv2DInfo's pads may reach past
-  // the last one at larger strides; those are cropped).
-  const hp = (oh - 1) * sh + (fh - 1) * dh + 1;
-  const wp = (ow - 1) * sw + (fw - 1) * dw + 1;
-  const wasm = backend as WasmBackendFull;
-  const xp = top === 0 && left === 0 && hp === h && wp === w ? x : ops.run('', {}, {}, () => padRows(wasm, x, hp, wp, top, left));
-  const t = fh * fw * c;
-  const rows = ops.run('', {}, {}, () => wasm.makeOutput([t], 'int32'));
-  const runs = ops.run('', {}, {}, () => wasm.makeOutput([n * oh * 3], 'int32'));
-  const out = ops.run('', {}, {}, () => wasm.makeOutput([fh, fw, c, oc], 'float32'));
-  // Views after every allocation (an allocation may grow, and so detach, the heap).
-  const rowView = wasm.typedArrayFromHeap(rows) as unknown as Int32Array;
-  for (let i = 0, r = 0; i < fh; i++) for (let j = 0; j < fw; j++) for (let ch = 0; ch < c; ch++) rowView[r++] = ((i * dh * wp + j * dw) * c + ch) * 4;
-  const runView = wasm.typedArrayFromHeap(runs) as unknown as Int32Array;
-  for (let b = 0, r = 0; b < n; b++) {
-    for (let y = 0; y < oh; y++, r += 3) {
-      runView[r] = (b * hp + y * sh) * wp * c * 4;
-      runView[r + 1] = (b * oh + y) * ow * oc * 4;
-      runView[r + 2] = ow;
-    }
-  }
-  const block = Math.max(1, Math.floor(RUN_BLOCK_BYTES / (ow * oc * 4 + sh * wp * c * 4)));
-  simd.gemmRuns(heapOffset(backend, xp), heapOffset(backend, rows), t, sw * c * 4, heapOffset(backend, dy), oc * 4, oc, heapOffset(backend, out), heapOffset(backend, runs), n * oh, block);
-  return out;
-}
-
-/**
- * x [N, H, W, C] placed at (top, left) in zeros of [N, hp, wp, C], cropped where it reaches past;
- * one typed-array copy per row. (The wasm `PadV2` copies element by element: 2.5 ms for
- * [128, 28, 28, 1], against ~0.2 ms here.)
- */
-function padRows(wasm: WasmBackendFull, x: Info, hp: number, wp: number, top: number, left: number): Info {
-  const [n, h, w, c] = x.shape as [number, number, number, number];
-  const out = wasm.makeOutput([n, hp, wp, c], 'float32');
-  const to = wasm.typedArrayFromHeap(out);
-  const from = wasm.typedArrayFromHeap(x);
-  to.fill(0);
-  const y0 = Math.max(0, -top);
-  const y1 = Math.min(h, hp - top);
-  const x0 = Math.max(0, -left);
-  const x1 = Math.min(w, wp - left);
-  if (y1 <= y0 || x1 <= x0) return out;
-  for (let b = 0; b < n; b++) {
-    for (let y = y0; y < y1; y++) {
-      const src = ((b * h + y) * w + x0) * c;
-      to.set(from.subarray(src, src + (x1 - x0) * c), ((b * hp + y + top) * wp + x0 + left) * c);
-    }
-  }
-  return out;
 }
 
 /** im2col on the heap, then one `BatchMatMul` whose result is already [fH, fW, C, oC]. */

@@ -13,6 +13,11 @@ import type { Info } from '../kernelOps';
 
 export interface SimdKernels {
   /**
+   * The forward convolution: out[outOff + q·N·4 + col] = Σ_(t < T) A[aOff + q·aK + rows[t]] · W[t, col] for
+   * each position q < len of each run (aOff, outOff, len: int32 triples); float32, byte offsets, N % 4 == 0.
+   */
+  convRuns(a: number, rows: number, t: number, aK: number, w: number, n: number, out: number, runs: number, nRuns: number): void;
+  /**
    * out[T, N] = Σ over runs Σ_(k < len) A[aOff + rows[t] + k·aK] · B[bOff + k·bK + col]: `rows` is T
    * int32 byte offsets, `runs` nRuns triples (aOff, bOff, len) of int32, summed in blocks of `block`
    * runs (float32, byte offsets; N % 4 == 0).
@@ -57,7 +62,8 @@ export function simdKernels(backend: unknown): SimdKernels | null {
     unavailable ??= 'the tfjs wasm backend does not expose its memory (Module.asm.memory)';
   } else if (wasmModule) {
     const instance = new WebAssembly.Instance(wasmModule, { env: { memory } });
-    kernels = instance.exports as unknown as SimdKernels;
+    // A plain copy (the exports object is frozen), so that a test can watch a kernel's calls.
+    kernels = { ...(instance.exports as unknown as SimdKernels) };
   }
   instances.set(key, kernels);
   return kernels;

@@ -1,0 +1,119 @@
+/**
+ * Convolutions on Trainbench's SIMD kernels (simd/kernels.wat): the forward `Conv2D` (which the
+ * input gradient runs too, convGradients.ts) and the filter gradient, both reading the padded
+ * input where it lies on the wasm heap. Neither packs an operand: XNNPACK packs the filter of a
+ * convolution the first time it sees its tensor, and in training every step's filter is a new
+ * tensor, so it packed on every call.
+ *
+ * Both describe a convolution the same way: the input padded once (`padRows`) to [N, hp, wp, C];
+ * a table `rows` of T = fH·fW·C byte offsets into it, one per filter tap (i, j) and input channel,
+ * relative to an output position's first input element; and a table of runs, one per output row
+ * of each sample, (input offset, output-side offset, oW positions), stepping through the input by
+ * sW·C floats.
+ */
+import { heapOffset, simdKernels, type SimdKernels } from './simd/simdKernels';
+import { padRows, withOps, type Conv2DInfo, type ConvAttrs, type Info, type KernelArgs, type KernelFn, type Ops, type TF, type WasmBackendFull } from './kernelOps';
+
+/**
+ * The wasm `Conv2D` kernel on `convRuns` for float32 NHWC with oC % 4 == 0 where the SIMD kernels
+ * run; every other call goes to `previous` (the backend's XNNPACK convolution).
+ */
+/** Off: every `Conv2D` goes to XNNPACK (set by the bench that compares the two). */
+export const CONV_SIMD = { forward: true };
+
+export function simdConv2D(tf: TF, previous: KernelFn) {
+  return (args: KernelArgs): Info => {
+    const { x, filter } = args.inputs as { x: Info; filter: Info };
+    const attrs = args.attrs as ConvAttrs;
+    const simd = simdKernels(args.backend);
+    const oc = filter.shape[3]!;
+    if (!simd || !CONV_SIMD.forward || attrs.dataFormat === 'NCHW' || x.dtype !== 'float32' || filter.dtype !== 'float32' || oc % 4 !== 0 || x.shape.length !== 4) {
+      return previous(args) as Info;
+    }
+    const info = tf.backend_util.computeConv2DInfo(
+      x.shape as [number, number, number, number],
+      filter.shape as [number, number, number, number],
+      attrs.strides,
+      attrs.dilations ?? 1,
+      attrs.pad,
+      attrs.dimRoundingMode,
+      false,
+      'channelsLast',
+    );
+    if (info.outHeight <= 0 || info.outWidth <= 0 || info.batchSize === 0) return previous(args) as Info;
+    return withOps(tf, args.backend, (ops) => simdConvolution(ops, args.backend, simd, x, filter, info));
+  };
+}
+
+/** Bytes of dy and input rows per block of the filter gradient's runs: a block stays in L2. */
+const RUN_BLOCK_BYTES = 256 * 1024;
+
+interface Tables {
+  /** The padded input. */
+  xp: Info;
+  /** int32 [T]: byte offsets of the filter's rows (tap i, j, channel) from a position's first input element. */
+  rows: Info;
+  /** int32 [N·oH, 3]: (input byte offset, output-side byte offset, oW) per output row of a sample. */
+  runs: Info;
+  /** Padded width, in positions. */
+  wp: number;
+}
+
+/**
+ * The padded input and the two tables; `sideChannels` is the channel count of the tensor the
+ * runs' second offsets point into (dy for the filter gradient, the output for the forward
+ * convolution: both oC). The tables are allocated before any view is taken (an allocation may
+ * grow, and so detach, the heap).
+ */
+function tables(ops: Ops, backend: unknown, x: Info, info: Conv2DInfo, sideChannels: number): Tables {
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow } = info;
+  const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw, filterHeight: fh, filterWidth: fw } = info;
+  const { top, left } = info.padInfo;
+  // The rows and columns that some output reads (computeConv2DInfo's pads may reach past the
+  // last one at larger strides, or fall short of the image's end for 'valid': both cropped).
+  const hp = (oh - 1) * sh + (fh - 1) * dh + 1;
+  const wp = (ow - 1) * sw + (fw - 1) * dw + 1;
+  const wasm = backend as WasmBackendFull;
+  const xp = top === 0 && left === 0 && hp === h && wp === w ? x : ops.run('', {}, {}, () => padRows(wasm, x, hp, wp, top, left));
+  const rows = ops.run('', {}, {}, () => wasm.makeOutput([fh * fw * c], 'int32'));
+  const runs = ops.run('', {}, {}, () => wasm.makeOutput([n * oh, 3], 'int32'));
+  const rowView = wasm.typedArrayFromHeap(rows) as unknown as Int32Array;
+  for (let i = 0, r = 0; i < fh; i++) for (let j = 0; j < fw; j++) for (let ch = 0; ch < c; ch++) rowView[r++] = ((i * dh * wp + j * dw) * c + ch) * 4;
+  const runView = wasm.typedArrayFromHeap(runs) as unknown as Int32Array;
+  for (let b = 0, r = 0; b < n; b++) {
+    for (let y = 0; y < oh; y++, r += 3) {
+      runView[r] = (b * hp + y * sh) * wp * c * 4;
+      runView[r + 1] = (b * oh + y) * ow * sideChannels * 4;
+      runView[r + 2] = ow;
+    }
+  }
+  return { xp, rows, runs, wp };
+}
+
+/**
+ * dW [fH, fW, C, oC] by `gemmRuns`: row (i, j, c) of dW is the sum over every run's positions of
+ * the input at that row's offset times dy's row. oC % 4 == 0. Measured per call (CPU time,
+ * bench/filter-grad.ts): conv1 (x [128, 28, 28, 1], 16 filters) 1.7 ms, conv2 (x [128, 14, 14, 16],
+ * 32 filters) 6.8 ms, against 2.4-2.9 ms and 12.7-13.0 ms on XNNPACK (convGradients.ts).
+ */
+export function simdFilterGradient(ops: Ops, backend: unknown, simd: SimdKernels, x: Info, dy: Info, info: Conv2DInfo): Info {
+  const { batchSize: n, inChannels: c, outHeight: oh, outWidth: ow, outChannels: oc, strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
+  const { xp, rows, runs, wp } = tables(ops, backend, x, info, oc);
+  const out = ops.run('', {}, {}, () => (backend as WasmBackendFull).makeOutput([fh, fw, c, oc], 'float32'));
+  const block = Math.max(1, Math.floor(RUN_BLOCK_BYTES / (ow * oc * 4 + sh * wp * c * 4)));
+  simd.gemmRuns(heapOffset(backend, xp), heapOffset(backend, rows), fh * fw * c, sw * c * 4, heapOffset(backend, dy), oc * 4, oc, heapOffset(backend, out), heapOffset(backend, runs), n * oh, block);
+  return out;
+}
+
+/**
+ * The forward convolution [N, oH, oW, oC] by `convRuns`: each output position's oC values are
+ * the sum over the T rows of the input at the row's offset times the filter's row, whose own
+ * layout [fH, fW, C, oC] is [T, oC]. oC % 4 == 0.
+ */
+export function simdConvolution(ops: Ops, backend: unknown, simd: SimdKernels, x: Info, filter: Info, info: Conv2DInfo): Info {
+  const { batchSize: n, inChannels: c, outHeight: oh, outWidth: ow, outChannels: oc, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
+  const { xp, rows, runs } = tables(ops, backend, x, info, oc);
+  const out = ops.run('', {}, {}, () => (backend as WasmBackendFull).makeOutput([n, oh, ow, oc], 'float32'));
+  simd.convRuns(heapOffset(backend, xp), heapOffset(backend, rows), fh * fw * c, sw * c * 4, heapOffset(backend, filter), oc, heapOffset(backend, out), heapOffset(backend, runs), n * oh);
+  return out;
+}

@@ -1,0 +1,66 @@
+/**
+ * The forward `Conv2D` on Trainbench's SIMD kernel (convSimd.ts, `convRuns`) against the cpu
+ * backend: every tile of the kernel (16 output channels and 4 left over, an odd last position),
+ * strides, dilations, 'same', 'valid' and explicit padding (cropped where it reaches past the
+ * last tap), one input channel, 1×1 filters; and the calls it leaves to XNNPACK.
+ */
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { simdKernels } from '../../src-main/engine/backend/wasm/simd/simdKernels';
+import { registerWasmGradientKernels } from '../../src-main/engine/backend/wasmGradients';
+import { compare, random, size, type Pad, type Shape4 } from '../support/wasmKernels';
+
+beforeAll(async () => {
+  registerWasmGradientKernels(tf);
+  expect(await tf.setBackend('wasm')).toBe(true);
+});
+
+const CASES: { x: Shape4; f: [number, number]; oc: number; s: [number, number]; pad: Pad; d: [number, number] }[] = [
+  { x: [2, 7, 9, 3], f: [3, 3], oc: 20, s: [1, 1], pad: 'same', d: [1, 1] },
+  { x: [3, 8, 8, 1], f: [3, 3], oc: 16, s: [1, 1], pad: 'valid', d: [2, 2] },
+  { x: [2, 9, 10, 4], f: [2, 3], oc: 8, s: [2, 3], pad: 'same', d: [1, 1] },
+  { x: [3, 7, 6, 8], f: [3, 3], oc: 4, s: [1, 1], pad: [[0, 0], [3, 0], [1, 4], [0, 0]], d: [1, 1] },
+  { x: [1, 5, 5, 8], f: [1, 1], oc: 12, s: [1, 1], pad: 'valid', d: [1, 1] },
+  { x: [4, 28, 28, 1], f: [3, 3], oc: 16, s: [1, 1], pad: 'same', d: [1, 1] },
+  // Left to XNNPACK: output channels not in fours.
+  { x: [2, 6, 6, 3], f: [3, 3], oc: 6, s: [1, 1], pad: 'same', d: [1, 1] },
+];
+
+describe('Conv2D on the SIMD kernel', () => {
+  for (const [i, k] of CASES.entries()) {
+    it(`x ${k.x} filter ${k.f}×${k.oc} strides ${k.s} pad ${JSON.stringify(k.pad)} dilations ${k.d}`, async () => {
+      const filterShape = [k.f[0], k.f[1], k.x[3], k.oc];
+      const inputs = {
+        x: { values: random(size(k.x), 900 + i), shape: k.x },
+        filter: { values: random(size(filterShape), 950 + i), shape: filterShape },
+      };
+      const attrs = { strides: k.s, pad: k.pad, dataFormat: 'NHWC', dilations: k.d, dimRoundingMode: undefined };
+      const calls = vi.spyOn(simdKernels(tf.backend())!, 'convRuns');
+      try {
+        expect(await compare('Conv2D', inputs, attrs)).toBeLessThan(1e-5);
+        expect(calls).toHaveBeenCalledTimes(k.oc % 4 === 0 ? 1 : 0);
+      } finally {
+        calls.mockRestore();
+      }
+    });
+  }
+
+  it('carries NaN and infinity as the convolution does', async () => {
+    const x = random(size([1, 4, 4, 2]), 5);
+    x[5] = Number.NaN;
+    x[20] = Number.POSITIVE_INFINITY;
+    const inputs = { x: { values: x, shape: [1, 4, 4, 2] }, filter: { values: random(3 * 3 * 2 * 4, 6), shape: [3, 3, 2, 4] } };
+    const attrs = { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dilations: [1, 1] };
+    const run = (): Float32Array =>
+      tf.tidy(() => {
+        const filter = tf.tensor(inputs.filter.values, inputs.filter.shape);
+        return (tf.engine().runKernel('Conv2D', { x: tf.tensor(inputs.x.values, inputs.x.shape), filter }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor).dataSync() as Float32Array;
+      });
+    await tf.setBackend('cpu');
+    const expected = run();
+    await tf.setBackend('wasm');
+    const actual = run();
+    expect(Array.from(actual, (v) => (Number.isFinite(v) ? 'finite' : String(v)))).toEqual(Array.from(expected, (v) => (Number.isFinite(v) ? 'finite' : String(v))));
+  });
+});
