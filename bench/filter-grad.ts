@@ -1,13 +1,15 @@
 /**
- * The CNN's two filter gradients and two max-pool gradients, kernel by kernel, over the
- * blocking choices of convGradients.ts.
+ * The CNN's convolution kernels and max-pool gradients, call by call, on each path.
  *
  *   npm run bench -- filter-grad [--reps N] [--group-kib 0,256,768,1536]
  *
  * Conv2DBackpropFilter on the throughput bench's shapes (batch 128: conv1 x [128, 28, 28, 1],
- * 16 filters 3×3 same; conv2 x [128, 14, 14, 16], 32 filters) on each path that applies, for
- * each group size of the swapped convolution in KiB of dy (0: the whole batch in one group), and MaxPoolGrad on the two pools' inputs, in CPU
- * time per call (median of --reps calls after warm-up), on one thread.
+ * 16 filters 3×3 same; conv2 x [128, 14, 14, 16], 32 filters) on every path of
+ * convGradients.ts (the SIMD kernel 'runs' and XNNPACK's three; the swapped convolution for each
+ * group size in KiB of dy, 0: the whole batch in one group); the forward Conv2D of both layers and
+ * conv2's input gradient (a forward convolution of padded dy) on the SIMD kernel and on XNNPACK,
+ * with a fresh filter each call as in training; MaxPoolGrad on the two pools' inputs. CPU time
+ * per call (median of --reps calls after warm-up), on one thread.
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
