@@ -10,19 +10,22 @@
 (module
   (import "env" "memory" (memory 1))
 
-  ;; convRuns: the forward convolution out[p, col] = Σ_(t < T) A[aOff + q·aK + rows[t]] · W[t, col], for
-  ;; every position q < len of every run (aOff, outOff, len: three int32 at $runs + 12·run; the
-  ;; output position p is at outOff + q·N·4): A is the padded input, rows[t] the byte offset of
-  ;; filter tap i, j and input channel t (as in gemmRuns), W the filter as [T, N] (its own
-  ;; layout [fH, fW, C, oC]). float32, byte offsets, N % 4 == 0, out overwritten. Tiles of 2
+  ;; convRuns: the forward convolution out[p, col] = Σ_(tap < taps) Σ_(ch < C) A[aOff + q·aK + rows[tap] + 4·ch] ·
+  ;; W[tap·C + ch, col], for every position q < len of every run (aOff, outOff, len: three int32
+  ;; at $runs + 12·run; the output position p is at outOff + q·N·4): A is the padded input,
+  ;; rows[tap] the byte offset of filter tap (i, j)'s first input channel, W the filter as
+  ;; [taps·C, N] (its own layout [fH, fW, C, oC]). A caller may also pass one row per tap and
+  ;; channel with C = 1 (faster for one or few input channels: the channel loop costs more than
+  ;; a row's offset). float32, byte offsets, C ≥ 1, N % 4 == 0, out overwritten. Tiles of 2
   ;; positions × 16 (then 4) output channels keep their accumulators in registers over the whole
-  ;; sum of T terms, in the order of t; an odd last position pairs with itself and is stored once.
+  ;; sum, in the order of tap and channel; an odd last position pairs with itself and is stored
+  ;; once.
   (func (export "convRuns")
-        (param $a i32) (param $rows i32) (param $t i32) (param $aK i32)
+        (param $a i32) (param $rows i32) (param $taps i32) (param $c i32) (param $aK i32)
         (param $w i32) (param $n i32) (param $out i32) (param $runs i32) (param $nRuns i32)
     (local $run i32) (local $pr i32) (local $ra i32) (local $ro i32) (local $len i32) (local $rowOut i32)
-    (local $c i32) (local $q i32) (local $kk i32) (local $off i32)
-    (local $pa0 i32) (local $pa1 i32) (local $pw i32) (local $po i32)
+    (local $col i32) (local $q i32) (local $tap i32) (local $kk i32) (local $off i32)
+    (local $pa0 i32) (local $pa1 i32) (local $pp0 i32) (local $pp1 i32) (local $pw i32) (local $po i32)
     (local $x0 v128) (local $x1 v128) (local $bv v128)
     (local $a00 v128) (local $a01 v128) (local $a02 v128) (local $a03 v128)
     (local $a10 v128) (local $a11 v128) (local $a12 v128) (local $a13 v128)
@@ -34,9 +37,9 @@
       (local.set $ra (i32.add (local.get $a) (i32.load (local.get $pr))))
       (local.set $ro (i32.add (local.get $out) (i32.load offset=4 (local.get $pr))))
       (local.set $len (i32.load offset=8 (local.get $pr)))
-      (local.set $c (i32.const 0))
+      (local.set $col (i32.const 0))
         (block $wdone (loop $wloop
-          (br_if $wdone (i32.gt_u (i32.add (local.get $c) (i32.const 16)) (local.get $n)))
+          (br_if $wdone (i32.gt_u (i32.add (local.get $col) (i32.const 16)) (local.get $n)))
           (local.set $q (i32.const 0))
           (block $wqdone (loop $wqloop
             (br_if $wqdone (i32.ge_u (local.get $q) (local.get $len)))
@@ -44,14 +47,18 @@
             (local.set $pa1 (local.get $pa0))
             (if (i32.lt_u (i32.add (local.get $q) (i32.const 1)) (local.get $len)) (then (local.set $pa1 (i32.add (local.get $pa0) (local.get $aK)))))
             (local.set $a00 (v128.const i32x4 0 0 0 0)) (local.set $a01 (v128.const i32x4 0 0 0 0)) (local.set $a02 (v128.const i32x4 0 0 0 0)) (local.set $a03 (v128.const i32x4 0 0 0 0)) (local.set $a10 (v128.const i32x4 0 0 0 0)) (local.set $a11 (v128.const i32x4 0 0 0 0)) (local.set $a12 (v128.const i32x4 0 0 0 0)) (local.set $a13 (v128.const i32x4 0 0 0 0))
-            (local.set $pw (i32.add (local.get $w) (i32.shl (local.get $c) (i32.const 2))))
+            (local.set $pw (i32.add (local.get $w) (i32.shl (local.get $col) (i32.const 2))))
             (local.set $pr (local.get $rows))
-            (local.set $kk (local.get $t))
-            (block $wkdone (loop $wkloop
-              (br_if $wkdone (i32.eqz (local.get $kk)))
-                (local.set $off (i32.load (local.get $pr)))
-                (local.set $x0 (v128.load32_splat (i32.add (local.get $pa0) (local.get $off))))
-                (local.set $x1 (v128.load32_splat (i32.add (local.get $pa1) (local.get $off))))
+            (local.set $tap (local.get $taps))
+            (block $wtdone (loop $wtloop
+              (br_if $wtdone (i32.eqz (local.get $tap)))
+              (local.set $off (i32.load (local.get $pr)))
+              (local.set $pp0 (i32.add (local.get $pa0) (local.get $off)))
+              (local.set $pp1 (i32.add (local.get $pa1) (local.get $off)))
+              (local.set $kk (local.get $c))
+              (block $wkdone (loop $wkloop
+                (local.set $x0 (v128.load32_splat (local.get $pp0)))
+                (local.set $x1 (v128.load32_splat (local.get $pp1)))
                 (local.set $bv (v128.load (local.get $pw)))
                 (local.set $a00 (f32x4.add (local.get $a00) (f32x4.mul (local.get $x0) (local.get $bv))))
                 (local.set $a10 (f32x4.add (local.get $a10) (f32x4.mul (local.get $x1) (local.get $bv))))
@@ -64,11 +71,15 @@
                 (local.set $bv (v128.load offset=48 (local.get $pw)))
                 (local.set $a03 (f32x4.add (local.get $a03) (f32x4.mul (local.get $x0) (local.get $bv))))
                 (local.set $a13 (f32x4.add (local.get $a13) (f32x4.mul (local.get $x1) (local.get $bv))))
-              (local.set $pw (i32.add (local.get $pw) (local.get $rowOut)))
+                (local.set $pp0 (i32.add (local.get $pp0) (i32.const 4)))
+                (local.set $pp1 (i32.add (local.get $pp1) (i32.const 4)))
+                (local.set $pw (i32.add (local.get $pw) (local.get $rowOut)))
+                (local.set $kk (i32.sub (local.get $kk) (i32.const 1)))
+                (br_if $wkloop (local.get $kk))))
               (local.set $pr (i32.add (local.get $pr) (i32.const 4)))
-              (local.set $kk (i32.sub (local.get $kk) (i32.const 1)))
-              (br $wkloop)))
-            (local.set $po (i32.add (i32.add (local.get $ro) (i32.mul (local.get $q) (local.get $rowOut))) (i32.shl (local.get $c) (i32.const 2))))
+              (local.set $tap (i32.sub (local.get $tap) (i32.const 1)))
+              (br $wtloop)))
+            (local.set $po (i32.add (i32.add (local.get $ro) (i32.mul (local.get $q) (local.get $rowOut))) (i32.shl (local.get $col) (i32.const 2))))
               (v128.store (local.get $po) (local.get $a00))
               (v128.store offset=16 (local.get $po) (local.get $a01))
               (v128.store offset=32 (local.get $po) (local.get $a02))
@@ -81,10 +92,10 @@
                 (v128.store offset=48 (local.get $po) (local.get $a13))))
             (local.set $q (i32.add (local.get $q) (i32.const 2)))
             (br $wqloop)))
-          (local.set $c (i32.add (local.get $c) (i32.const 16)))
+          (local.set $col (i32.add (local.get $col) (i32.const 16)))
           (br $wloop)))
         (block $vdone (loop $vloop
-          (br_if $vdone (i32.gt_u (i32.add (local.get $c) (i32.const 4)) (local.get $n)))
+          (br_if $vdone (i32.gt_u (i32.add (local.get $col) (i32.const 4)) (local.get $n)))
           (local.set $q (i32.const 0))
           (block $vqdone (loop $vqloop
             (br_if $vqdone (i32.ge_u (local.get $q) (local.get $len)))
@@ -92,29 +103,37 @@
             (local.set $pa1 (local.get $pa0))
             (if (i32.lt_u (i32.add (local.get $q) (i32.const 1)) (local.get $len)) (then (local.set $pa1 (i32.add (local.get $pa0) (local.get $aK)))))
             (local.set $a00 (v128.const i32x4 0 0 0 0)) (local.set $a10 (v128.const i32x4 0 0 0 0))
-            (local.set $pw (i32.add (local.get $w) (i32.shl (local.get $c) (i32.const 2))))
+            (local.set $pw (i32.add (local.get $w) (i32.shl (local.get $col) (i32.const 2))))
             (local.set $pr (local.get $rows))
-            (local.set $kk (local.get $t))
-            (block $vkdone (loop $vkloop
-              (br_if $vkdone (i32.eqz (local.get $kk)))
-                (local.set $off (i32.load (local.get $pr)))
-                (local.set $x0 (v128.load32_splat (i32.add (local.get $pa0) (local.get $off))))
-                (local.set $x1 (v128.load32_splat (i32.add (local.get $pa1) (local.get $off))))
+            (local.set $tap (local.get $taps))
+            (block $vtdone (loop $vtloop
+              (br_if $vtdone (i32.eqz (local.get $tap)))
+              (local.set $off (i32.load (local.get $pr)))
+              (local.set $pp0 (i32.add (local.get $pa0) (local.get $off)))
+              (local.set $pp1 (i32.add (local.get $pa1) (local.get $off)))
+              (local.set $kk (local.get $c))
+              (block $vkdone (loop $vkloop
+                (local.set $x0 (v128.load32_splat (local.get $pp0)))
+                (local.set $x1 (v128.load32_splat (local.get $pp1)))
                 (local.set $bv (v128.load (local.get $pw)))
                 (local.set $a00 (f32x4.add (local.get $a00) (f32x4.mul (local.get $x0) (local.get $bv))))
                 (local.set $a10 (f32x4.add (local.get $a10) (f32x4.mul (local.get $x1) (local.get $bv))))
-              (local.set $pw (i32.add (local.get $pw) (local.get $rowOut)))
+                (local.set $pp0 (i32.add (local.get $pp0) (i32.const 4)))
+                (local.set $pp1 (i32.add (local.get $pp1) (i32.const 4)))
+                (local.set $pw (i32.add (local.get $pw) (local.get $rowOut)))
+                (local.set $kk (i32.sub (local.get $kk) (i32.const 1)))
+                (br_if $vkloop (local.get $kk))))
               (local.set $pr (i32.add (local.get $pr) (i32.const 4)))
-              (local.set $kk (i32.sub (local.get $kk) (i32.const 1)))
-              (br $vkloop)))
-            (local.set $po (i32.add (i32.add (local.get $ro) (i32.mul (local.get $q) (local.get $rowOut))) (i32.shl (local.get $c) (i32.const 2))))
+              (local.set $tap (i32.sub (local.get $tap) (i32.const 1)))
+              (br $vtloop)))
+            (local.set $po (i32.add (i32.add (local.get $ro) (i32.mul (local.get $q) (local.get $rowOut))) (i32.shl (local.get $col) (i32.const 2))))
               (v128.store (local.get $po) (local.get $a00))
               (if (i32.lt_u (i32.add (local.get $q) (i32.const 1)) (local.get $len)) (then
                 (local.set $po (i32.add (local.get $po) (local.get $rowOut)))
                 (v128.store (local.get $po) (local.get $a10))))
             (local.set $q (i32.add (local.get $q) (i32.const 2)))
             (br $vqloop)))
-          (local.set $c (i32.add (local.get $c) (i32.const 4)))
+          (local.set $col (i32.add (local.get $col) (i32.const 4)))
           (br $vloop)))
       (local.set $run (i32.add (local.get $run) (i32.const 1)))
       (br $rloop)))

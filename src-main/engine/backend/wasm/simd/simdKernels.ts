@@ -13,10 +13,11 @@ import type { Info } from '../kernelOps';
 
 export interface SimdKernels {
   /**
-   * The forward convolution: out[outOff + q·N·4 + col] = Σ_(t < T) A[aOff + q·aK + rows[t]] · W[t, col] for
-   * each position q < len of each run (aOff, outOff, len: int32 triples); float32, byte offsets, N % 4 == 0.
+   * The forward convolution: out[outOff + q·N·4 + col] = Σ_(tap < taps) Σ_(ch < c) A[aOff + q·aK + rows[tap] + 4·ch] ·
+   * W[tap·c + ch, col] for each position q < len of each run (aOff, outOff, len: int32 triples); float32,
+   * byte offsets, c ≥ 1, N % 4 == 0.
    */
-  convRuns(a: number, rows: number, t: number, aK: number, w: number, n: number, out: number, runs: number, nRuns: number): void;
+  convRuns(a: number, rows: number, taps: number, c: number, aK: number, w: number, n: number, out: number, runs: number, nRuns: number): void;
   /**
    * out[T, N] = Σ over runs Σ_(k < len) A[aOff + rows[t] + k·aK] · B[bOff + k·bK + col]: `rows` is T
    * int32 byte offsets, `runs` nRuns triples (aOff, bOff, len) of int32, summed in blocks of `block`
