@@ -2,7 +2,8 @@
  * The forward `Conv2D` on Trainbench's SIMD kernel (convSimd.ts, `convRuns`) against the cpu
  * backend: every tile of the kernel (16 output channels and 4 left over, an odd last position),
  * strides, dilations, 'same', 'valid' and explicit padding (cropped where it reaches past the
- * last tap), one input channel, 1×1 filters; and the calls it leaves to XNNPACK.
+ * last tap), one input channel, 1×1 filters; and the calls it leaves to XNNPACK. `FusedConv2D`
+ * (bias and relu in the kernel) likewise, and the activations it leaves to XNNPACK.
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -64,3 +65,31 @@ describe('Conv2D on the SIMD kernel', () => {
     expect(Array.from(actual, (v) => (Number.isFinite(v) ? 'finite' : String(v)))).toEqual(Array.from(expected, (v) => (Number.isFinite(v) ? 'finite' : String(v))));
   });
 });
+
+describe('FusedConv2D on the SIMD kernel', () => {
+  const FUSED: { x: Shape4; oc: number; activation: string; bias: boolean; simd: boolean }[] = [
+    { x: [2, 7, 9, 3], oc: 20, activation: 'relu', bias: true, simd: true },
+    { x: [3, 6, 6, 8], oc: 16, activation: 'linear', bias: true, simd: true },
+    { x: [2, 5, 5, 4], oc: 8, activation: 'relu', bias: false, simd: true },
+    { x: [2, 5, 5, 4], oc: 8, activation: 'elu', bias: true, simd: false },
+  ];
+  for (const [i, k] of FUSED.entries()) {
+    it(`x ${k.x} 3×3×${k.oc} ${k.activation}${k.bias ? ' with bias' : ''}${k.simd ? '' : ' (XNNPACK)'}`, async () => {
+      const filterShape = [3, 3, k.x[3], k.oc];
+      const inputs: Record<string, { values: Float32Array; shape: number[] }> = {
+        x: { values: random(size(k.x), 300 + i), shape: k.x },
+        filter: { values: random(size(filterShape), 350 + i), shape: filterShape },
+      };
+      if (k.bias) inputs.bias = { values: random(k.oc, 390 + i), shape: [k.oc] };
+      const attrs = { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined, activation: k.activation, leakyreluAlpha: 0.2 };
+      const calls = vi.spyOn(simdKernels(tf.backend())!, 'convRuns');
+      try {
+        expect(await compare('FusedConv2D', inputs, attrs)).toBeLessThan(1e-5);
+        expect(calls).toHaveBeenCalledTimes(k.simd ? 1 : 0);
+      } finally {
+        calls.mockRestore();
+      }
+    });
+  }
+});
+

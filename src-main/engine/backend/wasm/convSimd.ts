@@ -14,35 +14,56 @@
 import { heapOffset, simdKernels, type SimdKernels } from './simd/simdKernels';
 import { padRows, withOps, type Conv2DInfo, type ConvAttrs, type Info, type KernelArgs, type KernelFn, type Ops, type TF, type WasmBackendFull } from './kernelOps';
 
+/** Off: every `Conv2D` and `FusedConv2D` goes to XNNPACK (set by the bench that compares the two). */
+export const CONV_SIMD = { forward: true };
+
 /**
  * The wasm `Conv2D` kernel on `convRuns` for float32 NHWC with oC % 4 == 0 where the SIMD kernels
  * run; every other call goes to `previous` (the backend's XNNPACK convolution).
  */
-/** Off: every `Conv2D` goes to XNNPACK (set by the bench that compares the two). */
-export const CONV_SIMD = { forward: true };
-
 export function simdConv2D(tf: TF, previous: KernelFn) {
   return (args: KernelArgs): Info => {
     const { x, filter } = args.inputs as { x: Info; filter: Info };
-    const attrs = args.attrs as ConvAttrs;
     const simd = simdKernels(args.backend);
-    const oc = filter.shape[3]!;
-    if (!simd || !CONV_SIMD.forward || attrs.dataFormat === 'NCHW' || x.dtype !== 'float32' || filter.dtype !== 'float32' || oc % 4 !== 0 || x.shape.length !== 4) {
-      return previous(args) as Info;
-    }
-    const info = tf.backend_util.computeConv2DInfo(
-      x.shape as [number, number, number, number],
-      filter.shape as [number, number, number, number],
-      attrs.strides,
-      attrs.dilations ?? 1,
-      attrs.pad,
-      attrs.dimRoundingMode,
-      false,
-      'channelsLast',
-    );
-    if (info.outHeight <= 0 || info.outWidth <= 0 || info.batchSize === 0) return previous(args) as Info;
+    const info = simd && CONV_SIMD.forward ? convolutionInfo(tf, x, filter, args.attrs as ConvAttrs) : null;
+    if (!simd || !info) return previous(args) as Info;
     return withOps(tf, args.backend, (ops) => simdConvolution(ops, args.backend, simd, x, filter, info));
   };
+}
+
+/**
+ * The wasm `FusedConv2D` kernel (a convolution, its bias and activation in one call: tfjs runs it
+ * outside a gradient tape, for validation and the probe) on `convRuns`, for the activations
+ * linear and relu with a bias of oC values or none; every other call goes to `previous`.
+ */
+export function simdFusedConv2D(tf: TF, previous: KernelFn) {
+  return (args: KernelArgs): Info => {
+    const { x, filter, bias, preluActivationWeights } = args.inputs as { x: Info; filter: Info; bias?: Info; preluActivationWeights?: Info };
+    const attrs = args.attrs as ConvAttrs & { activation?: string };
+    const simd = simdKernels(args.backend);
+    const activation = attrs.activation ?? 'linear';
+    const usable =
+      simd && CONV_SIMD.forward && (activation === 'linear' || activation === 'relu') && !preluActivationWeights && (!bias || (bias.dtype === 'float32' && bias.shape.reduce((a, b) => a * b, 1) === filter.shape[3]));
+    const info = usable ? convolutionInfo(tf, x, filter, attrs) : null;
+    if (!simd || !info) return previous(args) as Info;
+    return withOps(tf, args.backend, (ops) => simdConvolution(ops, args.backend, simd, x, filter, info, bias, activation === 'relu'));
+  };
+}
+
+/** The convolution's geometry when the SIMD kernel computes it (float32 NHWC, oC % 4 == 0, a non-empty output), else null. */
+function convolutionInfo(tf: TF, x: Info, filter: Info, attrs: ConvAttrs): Conv2DInfo | null {
+  if (attrs.dataFormat === 'NCHW' || x.dtype !== 'float32' || filter.dtype !== 'float32' || x.shape.length !== 4 || filter.shape[3]! % 4 !== 0) return null;
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    attrs.strides,
+    attrs.dilations ?? 1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+  return info.outHeight > 0 && info.outWidth > 0 && info.batchSize > 0 ? info : null;
 }
 
 /** Bytes of dy and input rows per block of the filter gradient's runs: a block stays in L2. */
@@ -114,14 +135,15 @@ export function simdFilterGradient(ops: Ops, backend: unknown, simd: SimdKernels
  * the sum over the T rows of the input at the row's offset times the filter's row, whose own
  * layout [fH, fW, C, oC] is [T, oC]. oC % 4 == 0. From 4 input channels on, the kernel loops over
  * taps and steps through each tap's channels (8 % faster than a row offset per channel for C = 16
- * and 32); below, it takes a row per tap and channel (conv1, C = 1: 1.0 against 1.5 ms).
+ * and 32); below, it takes a row per tap and channel (conv1, C = 1: 1.0 against 1.5 ms). With a
+ * bias, the sums start from it; with `relu`, they end in max(·, 0).
  */
-export function simdConvolution(ops: Ops, backend: unknown, simd: SimdKernels, x: Info, filter: Info, info: Conv2DInfo): Info {
+export function simdConvolution(ops: Ops, backend: unknown, simd: SimdKernels, x: Info, filter: Info, info: Conv2DInfo, bias?: Info, relu = false): Info {
   const { batchSize: n, inChannels: c, outHeight: oh, outWidth: ow, outChannels: oc, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
   const perTap = c >= 4;
   const { xp, rows, runs } = tables(ops, backend, x, info, oc, perTap);
   const out = ops.run('', {}, {}, () => (backend as WasmBackendFull).makeOutput([n, oh, ow, oc], 'float32'));
   const [taps, channels] = perTap ? [fh * fw, c] : [fh * fw * c, 1];
-  simd.convRuns(heapOffset(backend, xp), heapOffset(backend, rows), taps, channels, sw * c * 4, heapOffset(backend, filter), oc, heapOffset(backend, out), heapOffset(backend, runs), n * oh);
+  simd.convRuns(heapOffset(backend, xp), heapOffset(backend, rows), taps, channels, sw * c * 4, heapOffset(backend, filter), oc, heapOffset(backend, out), heapOffset(backend, runs), n * oh, bias ? heapOffset(backend, bias) : 0, relu ? 1 : 0);
   return out;
 }

@@ -18,17 +18,20 @@
   ;; channel with C = 1 (faster for one or few input channels: the channel loop costs more than
   ;; a row's offset). float32, byte offsets, C ≥ 1, N % 4 == 0, out overwritten. Tiles of 2
   ;; positions × 16 (then 4) output channels keep their accumulators in registers over the whole
-  ;; sum, in the order of tap and channel; an odd last position pairs with itself and is stored
-  ;; once.
+  ;; sum, in the order of tap and channel, starting from the bias [N] at $bias (0: none, from
+  ;; zero) as XNNPACK's fused convolution does; with $relu ≠ 0 they are then max(·, 0) (NaN stays
+  ;; NaN). An odd last position pairs with itself and is stored once.
   (func (export "convRuns")
         (param $a i32) (param $rows i32) (param $taps i32) (param $c i32) (param $aK i32)
         (param $w i32) (param $n i32) (param $out i32) (param $runs i32) (param $nRuns i32)
+        (param $bias i32) (param $relu i32)
     (local $run i32) (local $pr i32) (local $ra i32) (local $ro i32) (local $len i32) (local $rowOut i32)
     (local $col i32) (local $q i32) (local $tap i32) (local $kk i32) (local $off i32)
     (local $pa0 i32) (local $pa1 i32) (local $pp0 i32) (local $pp1 i32) (local $pw i32) (local $po i32)
     (local $x0 v128) (local $x1 v128) (local $bv v128)
     (local $a00 v128) (local $a01 v128) (local $a02 v128) (local $a03 v128)
-    (local $a10 v128) (local $a11 v128) (local $a12 v128) (local $a13 v128)
+    (local $a10 v128) (local $a11 v128) (local $a12 v128) (local $a13 v128) (local $zero v128)
+    (local.set $zero (v128.const i32x4 0 0 0 0))
     (local.set $rowOut (i32.shl (local.get $n) (i32.const 2)))
     (local.set $run (i32.const 0))
     (block $rdone (loop $rloop
@@ -46,7 +49,18 @@
             (local.set $pa0 (i32.add (local.get $ra) (i32.mul (local.get $q) (local.get $aK))))
             (local.set $pa1 (local.get $pa0))
             (if (i32.lt_u (i32.add (local.get $q) (i32.const 1)) (local.get $len)) (then (local.set $pa1 (i32.add (local.get $pa0) (local.get $aK)))))
-            (local.set $a00 (v128.const i32x4 0 0 0 0)) (local.set $a01 (v128.const i32x4 0 0 0 0)) (local.set $a02 (v128.const i32x4 0 0 0 0)) (local.set $a03 (v128.const i32x4 0 0 0 0)) (local.set $a10 (v128.const i32x4 0 0 0 0)) (local.set $a11 (v128.const i32x4 0 0 0 0)) (local.set $a12 (v128.const i32x4 0 0 0 0)) (local.set $a13 (v128.const i32x4 0 0 0 0))
+            (if (local.get $bias)
+              (then
+                (local.set $a00 (v128.load (i32.add (local.get $bias) (i32.shl (local.get $col) (i32.const 2)))))
+                (local.set $a01 (v128.load offset=16 (i32.add (local.get $bias) (i32.shl (local.get $col) (i32.const 2)))))
+                (local.set $a02 (v128.load offset=32 (i32.add (local.get $bias) (i32.shl (local.get $col) (i32.const 2)))))
+                (local.set $a03 (v128.load offset=48 (i32.add (local.get $bias) (i32.shl (local.get $col) (i32.const 2))))))
+              (else
+                (local.set $a00 (v128.const i32x4 0 0 0 0))
+                (local.set $a01 (v128.const i32x4 0 0 0 0))
+                (local.set $a02 (v128.const i32x4 0 0 0 0))
+                (local.set $a03 (v128.const i32x4 0 0 0 0))))
+            (local.set $a10 (local.get $a00)) (local.set $a11 (local.get $a01)) (local.set $a12 (local.get $a02)) (local.set $a13 (local.get $a03))
             (local.set $pw (i32.add (local.get $w) (i32.shl (local.get $col) (i32.const 2))))
             (local.set $pr (local.get $rows))
             (local.set $tap (local.get $taps))
@@ -79,6 +93,16 @@
               (local.set $pr (i32.add (local.get $pr) (i32.const 4)))
               (local.set $tap (i32.sub (local.get $tap) (i32.const 1)))
               (br $wtloop)))
+            (if (local.get $relu)
+              (then
+                (local.set $a00 (f32x4.max (local.get $a00) (local.get $zero)))
+                (local.set $a01 (f32x4.max (local.get $a01) (local.get $zero)))
+                (local.set $a02 (f32x4.max (local.get $a02) (local.get $zero)))
+                (local.set $a03 (f32x4.max (local.get $a03) (local.get $zero)))
+                (local.set $a10 (f32x4.max (local.get $a10) (local.get $zero)))
+                (local.set $a11 (f32x4.max (local.get $a11) (local.get $zero)))
+                (local.set $a12 (f32x4.max (local.get $a12) (local.get $zero)))
+                (local.set $a13 (f32x4.max (local.get $a13) (local.get $zero)))))
             (local.set $po (i32.add (i32.add (local.get $ro) (i32.mul (local.get $q) (local.get $rowOut))) (i32.shl (local.get $col) (i32.const 2))))
               (v128.store (local.get $po) (local.get $a00))
               (v128.store offset=16 (local.get $po) (local.get $a01))
@@ -102,7 +126,12 @@
             (local.set $pa0 (i32.add (local.get $ra) (i32.mul (local.get $q) (local.get $aK))))
             (local.set $pa1 (local.get $pa0))
             (if (i32.lt_u (i32.add (local.get $q) (i32.const 1)) (local.get $len)) (then (local.set $pa1 (i32.add (local.get $pa0) (local.get $aK)))))
-            (local.set $a00 (v128.const i32x4 0 0 0 0)) (local.set $a10 (v128.const i32x4 0 0 0 0))
+            (if (local.get $bias)
+              (then
+                (local.set $a00 (v128.load (i32.add (local.get $bias) (i32.shl (local.get $col) (i32.const 2))))))
+              (else
+                (local.set $a00 (v128.const i32x4 0 0 0 0))))
+            (local.set $a10 (local.get $a00))
             (local.set $pw (i32.add (local.get $w) (i32.shl (local.get $col) (i32.const 2))))
             (local.set $pr (local.get $rows))
             (local.set $tap (local.get $taps))
@@ -126,6 +155,10 @@
               (local.set $pr (i32.add (local.get $pr) (i32.const 4)))
               (local.set $tap (i32.sub (local.get $tap) (i32.const 1)))
               (br $vtloop)))
+            (if (local.get $relu)
+              (then
+                (local.set $a00 (f32x4.max (local.get $a00) (local.get $zero)))
+                (local.set $a10 (f32x4.max (local.get $a10) (local.get $zero)))))
             (local.set $po (i32.add (i32.add (local.get $ro) (i32.mul (local.get $q) (local.get $rowOut))) (i32.shl (local.get $col) (i32.const 2))))
               (v128.store (local.get $po) (local.get $a00))
               (if (i32.lt_u (i32.add (local.get $q) (i32.const 1)) (local.get $len)) (then

@@ -15,9 +15,10 @@ export interface SimdKernels {
   /**
    * The forward convolution: out[outOff + q·N·4 + col] = Σ_(tap < taps) Σ_(ch < c) A[aOff + q·aK + rows[tap] + 4·ch] ·
    * W[tap·c + ch, col] for each position q < len of each run (aOff, outOff, len: int32 triples); float32,
-   * byte offsets, c ≥ 1, N % 4 == 0.
+   * byte offsets, c ≥ 1, N % 4 == 0; the sums start from the bias [N] at `bias` (0: none) and, with relu ≠ 0,
+   * end in max(·, 0).
    */
-  convRuns(a: number, rows: number, taps: number, c: number, aK: number, w: number, n: number, out: number, runs: number, nRuns: number): void;
+  convRuns(a: number, rows: number, taps: number, c: number, aK: number, w: number, n: number, out: number, runs: number, nRuns: number, bias: number, relu: number): void;
   /**
    * out[T, N] = Σ over runs Σ_(k < len) A[aOff + rows[t] + k·aK] · B[bOff + k·bK + col]: `rows` is T
    * int32 byte offsets, `runs` nRuns triples (aOff, bOff, len) of int32, summed in blocks of `block`
