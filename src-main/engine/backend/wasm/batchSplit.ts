@@ -57,6 +57,8 @@ export interface KernelThreadsOptions {
   readyTimeoutMs?: number;
   /** Split every call that can be split, however small (tests, benches); by default calls with little work run whole. */
   always?: boolean;
+  /** How long a worker waits parked for its next job (helperThread.ts; default PARK_MS, 0: never parks). */
+  parkMs?: number;
 }
 
 export class KernelThreads {
@@ -78,6 +80,11 @@ export class KernelThreads {
     private readonly always: boolean,
   ) {}
 
+  /** Jobs handed to the workers through the shared buffers and as messages, so far (helperThread.ts). */
+  get handovers(): { buffer: number; message: number } {
+    return this.helpers.reduce((sum, h) => ({ buffer: sum.buffer + h.handovers.buffer, message: sum.message + h.handovers.message }), { buffer: 0, message: 0 });
+  }
+
   /** Threads taking part in a split kernel, the calling one included. */
   get threads(): number {
     return this.failure === null ? this.helpers.length + 1 : 1;
@@ -92,7 +99,7 @@ export class KernelThreads {
     const started = await Promise.allSettled(
       Array.from({ length: count }, async () => {
         const buffer = new SharedArrayBuffer(DATA_OFFSET + (16 << 20));
-        const worker = new Worker(script, { workerData: { buffer } });
+        const worker = new Worker(script, { workerData: { buffer, ...(options.parkMs !== undefined ? { parkMs: options.parkMs } : {}) } });
         worker.unref();
         await new Promise<void>((resolve, reject) => {
           const timer = setTimeout(() => reject(new Error(`kernel worker thread not ready after ${timeoutMs / 1000} s`)), timeoutMs);

@@ -1,8 +1,9 @@
 /**
  * A kernel worker thread (batchSplit.ts): its own tfjs wasm backend with Trainbench's kernels,
  * computing the parts of split kernels, and the replicas' steps of data-parallel training
- * (training/replica.ts), that the engine's thread posts. Inputs and output lie in
- * the SharedArrayBuffer it was given (or a larger one sent with a job); the result is signalled
+ * (training/replica.ts), that the engine's thread hands over (helperThread.ts: as a message, or
+ * through the buffer while this thread waits parked after a job). Inputs and output lie in the
+ * SharedArrayBuffer it was given (or a larger one sent with a job); the result is signalled
  * through the buffer's state word, since the posting thread waits synchronously. Built as its
  * own entry (out/main/kernelWorker.js).
  */
@@ -11,12 +12,15 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerWasmGradientKernels } from '../wasmGradients';
 import { runReplicaTask } from '../../training/replica';
-import { finishJob, type Job, type KernelTask } from './helperThread';
+import { finishJob, PARK_MS, type Job, type KernelTask } from './helperThread';
 import { prod, type Info, type KernelFn, type WasmBackendFull } from './kernelOps';
 
 const port = parentPort;
 if (!port) throw new Error('kernelWorker runs as a worker thread');
-let buffer = (workerData as { buffer: SharedArrayBuffer }).buffer;
+const data = workerData as { buffer: SharedArrayBuffer; parkMs?: number };
+let buffer = data.buffer;
+/** How long to wait parked for the next job (helperThread.ts); 0: always back to the event loop. */
+const parkMs = data.parkMs ?? PARK_MS;
 
 /** One kernel call on a part of a batch: the inputs are copied onto the heap, the output off it. */
 function runKernel(job: KernelTask & Pick<Job, 'inputs' | 'out'>): void {
@@ -42,8 +46,17 @@ function runKernel(job: KernelTask & Pick<Job, 'inputs' | 'out'>): void {
   }
 }
 
-function run(job: Job): void {
-  if (job.buffer) buffer = job.buffer;
+/** Runs `job`, then each job handed over through the buffer while this thread stays parked. */
+function serve(first: Job): void {
+  let job: Job | null = first;
+  while (job !== null) {
+    if (job.buffer) buffer = job.buffer;
+    job = finishJob(buffer, run(job), parkMs);
+  }
+}
+
+/** One job; its error, or null. */
+function run(job: Job): unknown {
   let failure: unknown = null;
   try {
     if (job.kind === 'kernel') runKernel(job);
@@ -55,14 +68,14 @@ function run(job: Job): void {
   } catch (error) {
     failure = error;
   }
-  finishJob(buffer, failure);
+  return failure;
 }
 
 async function main(): Promise<void> {
   registerWasmGradientKernels(tf);
   if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not initialise in the worker');
   await tf.ready();
-  port!.on('message', (job: Job) => run(job));
+  port!.on('message', (job: Job) => serve(job));
   port!.postMessage({ ready: true });
 }
 
