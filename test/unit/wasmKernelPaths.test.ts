@@ -1,8 +1,8 @@
 /**
- * The alternative paths of two wasm gradient kernels against the cpu backend: every path of
+ * The alternative paths of the wasm kernels against the cpu backend: every path of
  * `Conv2DBackpropFilter` (the swapped one in groups of a few samples, with a remainder, and on
- * batch 1), and the branch-free 2×2 `MaxPoolGrad` on windows built to put the first maximum
- * everywhere, with ties and −∞.
+ * batch 1); the 2×2 `MaxPoolGrad`'s SIMD kernel and branch-free loop on windows built to put the
+ * first maximum everywhere, with ties, −∞ and NaN.
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { registerWasmGradientKernels } from '../../src-main/engine/backend/wasmGradients';
 import { FILTER_GRAD_TUNING, filterGradientPath, type FilterGradientPath } from '../../src-main/engine/backend/wasm/convGradients';
 import { simdKernels } from '../../src-main/engine/backend/wasm/simd/simdKernels';
+import { MAX_POOL_GRAD_TUNING } from '../../src-main/engine/backend/wasm/poolGradients';
 import { compare, convCase, filterReference, random, runKernel, size, type Pad, type Shape4 } from '../support/wasmKernels';
 
 const DEFAULT_GROUP_BYTES = FILTER_GRAD_TUNING.groupBytes;
@@ -74,9 +75,21 @@ describe('Conv2DBackpropFilter paths, the swapped one in groups of a few samples
   }
 });
 
-describe('MaxPoolGrad 2×2 (the branch-free loop)', () => {
-  // Windows whose first maximum is each of the four elements, with ties, negatives, −∞ and
-  // all −∞ windows; each [2, 2] window is [top-left, top-right, bottom-left, bottom-right].
+/** Runs `body` with one tuning flag of a kernel set, and restores it. */
+async function withTuning<T extends object, R>(tuning: T, change: Partial<T>, body: () => Promise<R>): Promise<R> {
+  const saved = { ...tuning };
+  Object.assign(tuning, change);
+  try {
+    return await body();
+  } finally {
+    Object.assign(tuning, saved);
+  }
+}
+
+describe('MaxPoolGrad 2×2 (the SIMD kernel for channels in fours, else the branch-free loop)', () => {
+  // Windows whose first maximum is each of the four elements, with ties, negatives, −∞, NaN
+  // elements (the cpu backend's max skips them), and windows of only −∞ or NaN; each [2, 2]
+  // window is [top-left, top-right, bottom-left, bottom-right].
   const NEG = Number.NEGATIVE_INFINITY;
   const WINDOWS = [
     [3, 1, 2, 0],
@@ -92,40 +105,85 @@ describe('MaxPoolGrad 2×2 (the branch-free loop)', () => {
     [NEG, 5, 5, NEG],
     [-3, -1, -2, -1],
     [NEG, NEG, NEG, -7],
+    [NaN, 1, 2, 0],
+    [1, NaN, 1, 0],
+    [NaN, 3, NaN, 3],
+    [NaN, NaN, NaN, 6],
+    [NaN, NaN, NaN, NaN],
+    [NaN, NEG, NEG, NaN],
   ];
-  const shape: Shape4 = [3, 4, 6, 5];
-  const oh = shape[1] / 2;
-  const ow = shape[2] / 2;
-  const c = shape[3];
-  const xv = new Float32Array(size(shape));
-  const firstMax: number[] = [];
-  for (let w = 0; w < shape[0] * oh * ow * c; w++) {
-    const d = w % c;
-    const xc = Math.floor(w / c) % ow;
-    const yr = Math.floor(w / (c * ow)) % oh;
-    const b = Math.floor(w / (c * ow * oh));
-    const values = WINDOWS[(w * 7) % WINDOWS.length]!;
-    const at = [0, 1, 2, 3].map((k) => (((b * shape[1] + yr * 2 + (k >> 1)) * shape[2] + xc * 2 + (k & 1)) * c + d));
-    at.forEach((i, k) => (xv[i] = values[k]!));
-    const best = Math.max(...values);
-    firstMax.push(best > NEG ? at[values.indexOf(best)]! : -1);
-  }
-  const dyv = random(shape[0] * oh * ow * c, 77).map((v) => v + 2); // never 0: every routed value shows
+  const attrs = { filterSize: [2, 2], strides: [2, 2], pad: 'valid' };
 
-  it('routes dy to the first maximum, nothing from −∞ windows, as the cpu backend', async () => {
+  /** x with WINDOWS spread over every window and channel, dy, and each window's first maximum (−1: none). */
+  function poolCase(shape: Shape4) {
+    const [n, h, w, c] = shape;
+    const oh = h / 2;
+    const ow = w / 2;
+    const xv = new Float32Array(size(shape));
+    const firstMax: number[] = [];
+    for (let win = 0; win < n * oh * ow * c; win++) {
+      const d = win % c;
+      const xc = Math.floor(win / c) % ow;
+      const yr = Math.floor(win / (c * ow)) % oh;
+      const b = Math.floor(win / (c * ow * oh));
+      const values = WINDOWS[(win * 7) % WINDOWS.length]!;
+      const at = [0, 1, 2, 3].map((k) => ((b * h + yr * 2 + (k >> 1)) * w + xc * 2 + (k & 1)) * c + d);
+      at.forEach((i, k) => (xv[i] = values[k]!));
+      const best = Math.max(NEG, ...values.filter((v) => !Number.isNaN(v)));
+      firstMax.push(best > NEG ? at[values.indexOf(best)]! : -1);
+    }
+    expect(firstMax.filter((at) => at < 0).length).toBeGreaterThan(0);
+    const dyv = random(n * oh * ow * c, 77).map((v) => v + 2); // never 0: every routed value shows
+    return { xv, firstMax, dyv };
+  }
+
+  /** The cpu backend's forward max pool of x (NaN elements skipped). */
+  async function cpuMaxPool(xv: Float32Array, shape: Shape4): Promise<{ values: Float32Array; shape: number[] }> {
     await tf.setBackend('cpu');
     const out = tf.maxPool(tf.tensor4d(xv, shape), 2, 2, 'valid');
-    const outputs = { values: (await out.data()) as Float32Array, shape: out.shape as number[] };
+    const values = (await out.data()) as Float32Array;
     out.dispose();
-    const inputs = { dy: { values: dyv, shape: outputs.shape }, input: { values: xv, shape }, output: outputs };
-    const attrs = { filterSize: [2, 2], strides: [2, 2], pad: 'valid' };
-    const expected = new Float32Array(size(shape));
-    firstMax.forEach((at, w) => at >= 0 && (expected[at] = dyv[w]!));
-    expect(firstMax.filter((at) => at < 0).length).toBeGreaterThan(0);
-    const cpu = await runKernel('cpu', 'MaxPoolGrad', inputs, attrs);
-    const wasm = await runKernel('wasm', 'MaxPoolGrad', inputs, attrs);
     await tf.setBackend('wasm');
-    expect(Array.from(cpu)).toEqual(Array.from(expected));
-    expect(Array.from(wasm)).toEqual(Array.from(expected));
-  });
+    return { values, shape: out.shape as number[] };
+  }
+
+  const CASES: { shape: Shape4; simd: boolean }[] = [
+    { shape: [3, 4, 6, 5], simd: false }, // 5 channels: the JavaScript loop
+    { shape: [3, 4, 6, 8], simd: true },
+    { shape: [3, 4, 6, 8], simd: false }, // the JavaScript loop, forced
+    { shape: [2, 2, 10, 4], simd: true },
+    { shape: [1, 6, 2, 12], simd: true },
+  ];
+  for (const k of CASES) {
+    it(`${k.simd ? 'SIMD' : 'JavaScript'} x ${k.shape}: dy to the first maximum, nothing from −∞ or NaN-only windows, as the cpu backend`, async () => {
+      if (k.simd) expect(simdKernels(tf.backend())).not.toBeNull();
+      const { xv, firstMax, dyv } = poolCase(k.shape);
+      const output = await cpuMaxPool(xv, k.shape);
+      const inputs = { dy: { values: dyv, shape: output.shape }, input: { values: xv, shape: k.shape }, output };
+      const expected = new Float32Array(size(k.shape));
+      firstMax.forEach((at, win) => at >= 0 && (expected[at] = dyv[win]!));
+      const cpu = await runKernel('cpu', 'MaxPoolGrad', inputs, attrs);
+      const wasm = await withTuning(MAX_POOL_GRAD_TUNING, { simd: k.simd }, () => runKernel('wasm', 'MaxPoolGrad', inputs, attrs));
+      await tf.setBackend('wasm');
+      expect(Array.from(cpu)).toEqual(Array.from(expected));
+      expect(Array.from(wasm)).toEqual(Array.from(expected));
+    });
+  }
+
+  for (const simd of [true, false]) {
+    it(`${simd ? 'SIMD' : 'JavaScript'}: a NaN maximum (a forward pass that propagated NaN) routes nothing`, async () => {
+      const shape: Shape4 = [2, 4, 4, 8];
+      const { xv, firstMax, dyv } = poolCase(shape);
+      const output = await cpuMaxPool(xv, shape);
+      const expected = new Float32Array(size(shape));
+      firstMax.forEach((at, win) => {
+        if (win % 3 === 0) output.values[win] = Number.NaN;
+        else if (at >= 0) expected[at] = dyv[win]!;
+      });
+      const inputs = { dy: { values: dyv, shape: output.shape }, input: { values: xv, shape }, output };
+      const wasm = await withTuning(MAX_POOL_GRAD_TUNING, { simd }, () => runKernel('wasm', 'MaxPoolGrad', inputs, attrs));
+      await tf.setBackend('wasm');
+      expect(Array.from(wasm)).toEqual(Array.from(expected));
+    });
+  }
 });

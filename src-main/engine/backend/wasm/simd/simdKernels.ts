@@ -18,6 +18,12 @@ export interface SimdKernels {
    * runs (float32, byte offsets; N % 4 == 0).
    */
   gemmRuns(a: number, rows: number, t: number, aK: number, b: number, bK: number, n: number, out: number, runs: number, nRuns: number, block: number): void;
+  /**
+   * MaxPoolGrad of 2×2 windows at stride 2 tiling x [bands·2, 2·ow, c] exactly: every dx element
+   * written, dy (g [bands, ow, c]) at each window's first element ≥ its maximum m, 0 elsewhere
+   * and for −∞ or NaN maxima (float32, byte offsets; c % 4 == 0).
+   */
+  maxPoolGrad2x2(x: number, m: number, g: number, dx: number, bands: number, ow: number, c: number): void;
 }
 
 interface BackendInternals {
