@@ -5,13 +5,15 @@
  *   npm run bench -- simd-kernels [--reps N] [--rounds N]
  *
  * MaxPoolGrad (the 2×2 pools' inputs after relu: SIMD against the branch-free JavaScript loop),
- * in CPU time per call on one thread: the median of --reps calls after warm-up, for each path in turn, over
+ * and Sum over leading axes (the bias gradients: SIMD against the JavaScript loop), in CPU time
+ * per call on one thread: the median of --reps calls after warm-up, for each path in turn, over
  * --rounds rounds (the machine's speed drifts; compare the cells of one round).
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerWasmGradientKernels } from '../src-main/engine/backend/wasmGradients';
 import { MAX_POOL_GRAD_TUNING } from '../src-main/engine/backend/wasm/poolGradients';
+import { SUM_TUNING } from '../src-main/engine/backend/wasm/reductions';
 
 const arg = (name: string, fallback: string): string => {
   const i = process.argv.indexOf(name);
@@ -69,6 +71,19 @@ async function main(): Promise<void> {
     tf.dispose([x, out, dy]);
   }
   MAX_POOL_GRAD_TUNING.simd = true;
+
+  const sumPaths = { simd: (on: boolean) => void (SUM_TUNING.simd = on), js: (on: boolean) => void (SUM_TUNING.simd = !on) };
+  for (const shape of [
+    [128, 28, 28, 16],
+    [128, 14, 14, 32],
+    [128, 1568],
+    [128, 10],
+  ]) {
+    const x = tf.randomNormal(shape, 0, 1, 'float32', 5);
+    compare(`Sum x [${shape}] over leading axes`, sumPaths, kernel('Sum', { x }, { axis: shape.slice(0, -1).map((_, i) => i), keepDims: false }));
+    tf.dispose(x);
+  }
+  SUM_TUNING.simd = true;
 }
 
 void main();

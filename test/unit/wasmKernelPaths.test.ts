@@ -2,7 +2,8 @@
  * The alternative paths of the wasm kernels against the cpu backend: every path of
  * `Conv2DBackpropFilter` (the swapped one in groups of a few samples, with a remainder, and on
  * batch 1); the 2×2 `MaxPoolGrad`'s SIMD kernel and branch-free loop on windows built to put the
- * first maximum everywhere, with ties, −∞ and NaN.
+ * first maximum everywhere, with ties, −∞ and NaN; `Sum` over leading axes in SIMD (bit for bit
+ * the JavaScript loop's result) and in JavaScript.
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -11,6 +12,7 @@ import { registerWasmGradientKernels } from '../../src-main/engine/backend/wasmG
 import { FILTER_GRAD_TUNING, filterGradientPath, type FilterGradientPath } from '../../src-main/engine/backend/wasm/convGradients';
 import { simdKernels } from '../../src-main/engine/backend/wasm/simd/simdKernels';
 import { MAX_POOL_GRAD_TUNING } from '../../src-main/engine/backend/wasm/poolGradients';
+import { SUM_TUNING } from '../../src-main/engine/backend/wasm/reductions';
 import { compare, convCase, filterReference, random, runKernel, size, type Pad, type Shape4 } from '../support/wasmKernels';
 
 const DEFAULT_GROUP_BYTES = FILTER_GRAD_TUNING.groupBytes;
@@ -186,4 +188,51 @@ describe('MaxPoolGrad 2×2 (the SIMD kernel for channels in fours, else the bran
       expect(Array.from(wasm)).toEqual(Array.from(expected));
     });
   }
+});
+
+describe('Sum over leading axes (the SIMD kernel for columns in fours, else the JavaScript loop)', () => {
+  /** The wasm Sum on one path. */
+  const wasmSum = (x: { values: Float32Array; shape: number[] }, axis: number[], simd: boolean, block = SUM_TUNING.block, keepDims = false): Promise<Float32Array> =>
+    withTuning(SUM_TUNING, { simd, block }, () => runKernel('wasm', 'Sum', { x }, { axis, keepDims }));
+
+  // Rows in fours and left over (21 = 5·4 + 1, 3, 1), one and several column blocks, columns
+  // not in fours (the JavaScript loop on both settings).
+  const CASES: { shape: number[]; axis: number[]; block?: number; keepDims?: boolean }[] = [
+    { shape: [16, 12, 12, 8], axis: [0, 1, 2] },
+    { shape: [7, 3, 20], axis: [0, 1] },
+    { shape: [7, 3, 20], axis: [0, 1], block: 8, keepDims: true }, // blocks of 8, 8 and 4 columns
+    { shape: [3, 12], axis: [0] },
+    { shape: [1, 8], axis: [0] },
+    { shape: [300, 1036], axis: [0] }, // 1036 columns: blocks of 1024 and 12
+    { shape: [2, 3, 4, 4], axis: [0, 1] },
+    { shape: [9, 10], axis: [0] },
+    { shape: [5, 3, 7], axis: [0, 1] },
+  ];
+  for (const [i, k] of CASES.entries()) {
+    it(`x ${k.shape} axis ${k.axis}${k.block ? ` in blocks of ${k.block} columns` : ''}: SIMD gives the JavaScript loop's bits, and the cpu sums`, async () => {
+      const x = { values: random(size(k.shape), 900 + i), shape: k.shape };
+      const simd = await wasmSum(x, k.axis, true, k.block, k.keepDims);
+      const js = await wasmSum(x, k.axis, false, k.block, k.keepDims);
+      expect(Array.from(simd)).toEqual(Array.from(js));
+      expect(await compare('Sum', { x }, { axis: k.axis, keepDims: k.keepDims ?? false }, async () => (await runKernel('cpu', 'Sum', { x }, { axis: k.axis })))).toBeLessThan(1e-6);
+    });
+  }
+
+  it('accumulates in float64 (a small term between large ones survives) and carries NaN and ±∞', async () => {
+    // Columns: 1e8, 1, −1e8, … (exactly 3 in float64; a float32 accumulator loses the 1s), one
+    // NaN, one +∞, +∞ and −∞ (NaN), ordinary values; seven rows (one group of four, three left).
+    const rows = [
+      [1e8, 1, 1, 1, 0.5, 0, 0, 0],
+      [1, Number.NaN, 2, Number.POSITIVE_INFINITY, 0.25, 0, 0, 0],
+      [-1e8, 1, Number.POSITIVE_INFINITY, 1, 0.125, 0, 0, 0],
+      [1, 1, 3, 1, 1, 0, 0, 0],
+      [1e8, 1, 4, Number.NEGATIVE_INFINITY, 2, 0, 0, 0],
+      [1, 1, 5, 1, 4, 0, 0, -0],
+      [-1e8, 1, 6, 1, 8, 0, 0, -0],
+    ];
+    const x = { values: Float32Array.from(rows.flat()), shape: [7, 8] };
+    const expected = [3, Number.NaN, Number.POSITIVE_INFINITY, Number.NaN, 15.875, 0, 0, 0];
+    for (const simd of [true, false]) expect(Array.from(await wasmSum(x, [0], simd))).toEqual(expected);
+    await tf.setBackend('wasm');
+  });
 });

@@ -3,7 +3,8 @@
 ;; The module imports the wasm backend's memory, so its kernels read and write tensors where
 ;; the backend keeps them: every pointer below is a byte offset into that heap (the backend's
 ;; getMemoryOffset). Plain f32x4 arithmetic (multiply, then add: wasm SIMD has no fused
-;; multiply-add), so results are the same on every machine that runs wasm SIMD.
+;; multiply-add; sumRows adds in f64x2), so results are the same on every machine that runs
+;; wasm SIMD.
 ;;
 ;; Compiled to kernelsBinary.ts by `npm run build:simd` (wabt); a unit test checks that the
 ;; committed binary is this source's.
@@ -187,5 +188,89 @@
       (local.set $pd (i32.add (local.get $pd) (local.get $row)))
       (local.set $bands (i32.sub (local.get $bands) (i32.const 1)))
       (br $bloop)))
+  )
+
+  ;; sumRows: out[col] = Σ_r x[r·cols + col] for x [rows, cols] (the sum over leading axes of
+  ;; the bias gradients), accumulated in float64 and rounded to float32 once, in exactly the
+  ;; order of reductions.ts's JavaScript loop, so both give the same bits: per column,
+  ;; acc += (x0 + x1) + (x2 + x3) for each group of four rows, then acc += x for each row left
+  ;; over. Columns go in blocks of $block (a multiple of 4): the block's accumulators, float64 at
+  ;; $acc (8·$block bytes of scratch), stay in L1 while four rows at a time stream through them.
+  ;; float32 x and out, byte offsets, cols % 4 == 0.
+  (func (export "sumRows")
+        (param $x i32) (param $rows i32) (param $cols i32) (param $out i32) (param $acc i32) (param $block i32)
+    (local $c0 i32) (local $cb i32) (local $stride i32) (local $r i32) (local $p i32) (local $q i32)
+    (local $pa i32) (local $end i32)
+    (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128)
+    (local.set $stride (i32.shl (local.get $cols) (i32.const 2)))
+    (local.set $c0 (i32.const 0))
+    (block $kdone (loop $kloop
+      (br_if $kdone (i32.ge_u (local.get $c0) (local.get $cols)))
+      (local.set $cb (i32.sub (local.get $cols) (local.get $c0)))
+      (if (i32.gt_u (local.get $cb) (local.get $block)) (then (local.set $cb (local.get $block))))
+      (local.set $end (i32.add (local.get $acc) (i32.shl (local.get $cb) (i32.const 3))))
+      (memory.fill (local.get $acc) (i32.const 0) (i32.shl (local.get $cb) (i32.const 3)))
+      (local.set $p (i32.add (local.get $x) (i32.shl (local.get $c0) (i32.const 2))))
+      (local.set $r (local.get $rows))
+      ;; four rows a pass
+      (block $r4done (loop $r4loop
+        (br_if $r4done (i32.lt_u (local.get $r) (i32.const 4)))
+        (local.set $q (local.get $p))
+        (local.set $pa (local.get $acc))
+        (block $c4done (loop $c4loop
+          (br_if $c4done (i32.ge_u (local.get $pa) (local.get $end)))
+          (local.set $v0 (v128.load (local.get $q)))
+          (local.set $v1 (v128.load (i32.add (local.get $q) (local.get $stride))))
+          (local.set $v2 (v128.load (i32.add (local.get $q) (i32.shl (local.get $stride) (i32.const 1)))))
+          (local.set $v3 (v128.load (i32.add (local.get $q) (i32.mul (local.get $stride) (i32.const 3)))))
+          ;; columns 0, 1 of the four
+          (v128.store (local.get $pa) (f64x2.add (v128.load (local.get $pa))
+            (f64x2.add (f64x2.add (f64x2.promote_low_f32x4 (local.get $v0)) (f64x2.promote_low_f32x4 (local.get $v1)))
+                       (f64x2.add (f64x2.promote_low_f32x4 (local.get $v2)) (f64x2.promote_low_f32x4 (local.get $v3))))))
+          ;; columns 2, 3: the high lanes moved low
+          (local.set $v0 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v0) (local.get $v0)))
+          (local.set $v1 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v1) (local.get $v1)))
+          (local.set $v2 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v2) (local.get $v2)))
+          (local.set $v3 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v3) (local.get $v3)))
+          (v128.store offset=16 (local.get $pa) (f64x2.add (v128.load offset=16 (local.get $pa))
+            (f64x2.add (f64x2.add (f64x2.promote_low_f32x4 (local.get $v0)) (f64x2.promote_low_f32x4 (local.get $v1)))
+                       (f64x2.add (f64x2.promote_low_f32x4 (local.get $v2)) (f64x2.promote_low_f32x4 (local.get $v3))))))
+          (local.set $q (i32.add (local.get $q) (i32.const 16)))
+          (local.set $pa (i32.add (local.get $pa) (i32.const 32)))
+          (br $c4loop)))
+        (local.set $p (i32.add (local.get $p) (i32.shl (local.get $stride) (i32.const 2))))
+        (local.set $r (i32.sub (local.get $r) (i32.const 4)))
+        (br $r4loop)))
+      ;; the rows left over, one a pass
+      (block $r1done (loop $r1loop
+        (br_if $r1done (i32.eqz (local.get $r)))
+        (local.set $q (local.get $p))
+        (local.set $pa (local.get $acc))
+        (block $c1done (loop $c1loop
+          (br_if $c1done (i32.ge_u (local.get $pa) (local.get $end)))
+          (local.set $v0 (v128.load (local.get $q)))
+          (v128.store (local.get $pa) (f64x2.add (v128.load (local.get $pa)) (f64x2.promote_low_f32x4 (local.get $v0))))
+          (local.set $v0 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v0) (local.get $v0)))
+          (v128.store offset=16 (local.get $pa) (f64x2.add (v128.load offset=16 (local.get $pa)) (f64x2.promote_low_f32x4 (local.get $v0))))
+          (local.set $q (i32.add (local.get $q) (i32.const 16)))
+          (local.set $pa (i32.add (local.get $pa) (i32.const 32)))
+          (br $c1loop)))
+        (local.set $p (i32.add (local.get $p) (local.get $stride)))
+        (local.set $r (i32.sub (local.get $r) (i32.const 1)))
+        (br $r1loop)))
+      ;; the block's sums, rounded to float32 (two demoted halves joined)
+      (local.set $q (i32.add (local.get $out) (i32.shl (local.get $c0) (i32.const 2))))
+      (local.set $pa (local.get $acc))
+      (block $odone (loop $oloop
+        (br_if $odone (i32.ge_u (local.get $pa) (local.get $end)))
+        (v128.store (local.get $q)
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+            (f32x4.demote_f64x2_zero (v128.load (local.get $pa)))
+            (f32x4.demote_f64x2_zero (v128.load offset=16 (local.get $pa)))))
+        (local.set $q (i32.add (local.get $q) (i32.const 16)))
+        (local.set $pa (i32.add (local.get $pa) (i32.const 32)))
+        (br $oloop)))
+      (local.set $c0 (i32.add (local.get $c0) (local.get $cb)))
+      (br $kloop)))
   )
 )

@@ -24,6 +24,12 @@ export interface SimdKernels {
    * and for −∞ or NaN maxima (float32, byte offsets; c % 4 == 0).
    */
   maxPoolGrad2x2(x: number, m: number, g: number, dx: number, bands: number, ow: number, c: number): void;
+  /**
+   * out[cols] = Σ over rows of x [rows, cols], in float64 on `acc` (8·min(cols, block) bytes of
+   * scratch) in the order of reductions.ts's JavaScript loop, blocks of `block` columns (float32
+   * x and out, byte offsets; cols and block % 4 == 0).
+   */
+  sumRows(x: number, rows: number, cols: number, out: number, acc: number, block: number): void;
 }
 
 interface BackendInternals {
