@@ -5,7 +5,8 @@
  *   npm run bench -- simd-kernels [--reps N] [--rounds N]
  *
  * MaxPoolGrad (the 2×2 pools' inputs after relu: SIMD against the branch-free JavaScript loop),
- * and Sum over leading axes (the bias gradients: SIMD against the JavaScript loop), in CPU time
+ * Sum over leading axes (the bias gradients: SIMD against the JavaScript loop) and Add (the
+ * conv bias adds [N, H, W, C] + [C]: SIMD against the wasm backend's own kernel), in CPU time
  * per call on one thread: the median of --reps calls after warm-up, for each path in turn, over
  * --rounds rounds (the machine's speed drifts; compare the cells of one round).
  */
@@ -14,6 +15,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { registerWasmGradientKernels } from '../src-main/engine/backend/wasmGradients';
 import { MAX_POOL_GRAD_TUNING } from '../src-main/engine/backend/wasm/poolGradients';
 import { SUM_TUNING } from '../src-main/engine/backend/wasm/reductions';
+import { ADD_TUNING } from '../src-main/engine/backend/wasm/elementwise';
 
 const arg = (name: string, fallback: string): string => {
   const i = process.argv.indexOf(name);
@@ -84,6 +86,18 @@ async function main(): Promise<void> {
     tf.dispose(x);
   }
   SUM_TUNING.simd = true;
+
+  const addPaths = { simd: (on: boolean) => void (ADD_TUNING.simd = on), wasm: (on: boolean) => void (ADD_TUNING.simd = !on) };
+  for (const [aShape, bShape] of [
+    [[128, 28, 28, 16], [16]],
+    [[128, 14, 14, 32], [32]],
+  ]) {
+    const a = tf.randomNormal(aShape!, 0, 1, 'float32', 6);
+    const b = tf.randomNormal(bShape!, 0, 1, 'float32', 7);
+    compare(`Add [${aShape}] + [${bShape}]`, addPaths, kernel('Add', { a, b }, {}));
+    tf.dispose([a, b]);
+  }
+  ADD_TUNING.simd = true;
 }
 
 void main();

@@ -3,7 +3,8 @@
  * `Conv2DBackpropFilter` (the swapped one in groups of a few samples, with a remainder, and on
  * batch 1); the 2×2 `MaxPoolGrad`'s SIMD kernel and branch-free loop on windows built to put the
  * first maximum everywhere, with ties, −∞ and NaN; `Sum` over leading axes in SIMD (bit for bit
- * the JavaScript loop's result) and in JavaScript.
+ * the JavaScript loop's result) and in JavaScript; `Add` of a broadcast operand in SIMD, and the
+ * cases left to the wasm kernel.
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -13,6 +14,7 @@ import { FILTER_GRAD_TUNING, filterGradientPath, type FilterGradientPath } from 
 import { simdKernels } from '../../src-main/engine/backend/wasm/simd/simdKernels';
 import { MAX_POOL_GRAD_TUNING } from '../../src-main/engine/backend/wasm/poolGradients';
 import { SUM_TUNING } from '../../src-main/engine/backend/wasm/reductions';
+import { ADD_TUNING, broadcastRows } from '../../src-main/engine/backend/wasm/elementwise';
 import { compare, convCase, filterReference, random, runKernel, size, type Pad, type Shape4 } from '../support/wasmKernels';
 
 const DEFAULT_GROUP_BYTES = FILTER_GRAD_TUNING.groupBytes;
@@ -235,4 +237,60 @@ describe('Sum over leading axes (the SIMD kernel for columns in fours, else the 
     for (const simd of [true, false]) expect(Array.from(await wasmSum(x, [0], simd))).toEqual(expected);
     await tf.setBackend('wasm');
   });
+});
+
+describe('Add with a broadcast operand (the SIMD kernel for trailing dims in fours, else the wasm kernel)', () => {
+  it('takes the smaller operand as trailing dims in fours, either side, leading 1s aside', () => {
+    expect(broadcastRows([128, 28, 28, 16], [16])).toEqual({ rows: 'a', outer: 128 * 28 * 28, inner: 16 });
+    expect(broadcastRows([32], [128, 14, 14, 32])).toEqual({ rows: 'b', outer: 128 * 14 * 14, inner: 32 });
+    expect(broadcastRows([5, 4], [1, 1, 4])).toEqual({ rows: 'a', outer: 5, inner: 4 });
+    expect(broadcastRows([4, 3, 16], [3, 16])).toEqual({ rows: 'a', outer: 4, inner: 48 });
+    expect(broadcastRows([6, 5, 7, 6], [6])).toBeNull(); // not in fours
+    expect(broadcastRows([4, 8], [4, 8])).toBeNull(); // same shape: XNNPACK
+    expect(broadcastRows([4, 1], [1, 8])).toBeNull(); // both broadcast
+    expect(broadcastRows([8, 4], [8, 1])).toBeNull(); // not trailing
+    expect(broadcastRows([0, 4], [4])).toBeNull(); // empty
+  });
+
+  const SPECIAL = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0, 3.4e38];
+  /** Random values with the special ones sprinkled in. */
+  const values = (n: number, seed: number): Float32Array => random(n, seed).map((v, i) => (i % 11 === 3 ? SPECIAL[i % SPECIAL.length]! : v * 1e3));
+
+  const CASES: { a: number[]; b: number[]; dtype?: 'int32' }[] = [
+    { a: [6, 5, 7, 16], b: [16] }, // inner 16: four vectors a step
+    { a: [3, 5, 7, 8], b: [8] }, // inner 8: one vector a step
+    { a: [12], b: [4, 5, 3, 12] }, // the rows on the right
+    { a: [4, 3, 16], b: [3, 16] },
+    { a: [5, 4], b: [1, 1, 4] }, // out [1, 5, 4]
+    { a: [2, 3, 20], b: [1, 20] },
+    { a: [6, 5, 7, 6], b: [6] }, // the wasm kernel from here on
+    { a: [4, 8], b: [4, 8] },
+    { a: [4, 1], b: [1, 8] },
+    { a: [3, 12], b: [12], dtype: 'int32' },
+  ];
+  for (const [i, k] of CASES.entries()) {
+    it(`[${k.a}] + [${k.b}]${k.dtype ? ` ${k.dtype}` : ''}: the cpu backend's sums, bit for bit`, async () => {
+      const cast = (v: Float32Array): Float32Array => (k.dtype === 'int32' ? v.map((x) => (Number.isFinite(x) ? Math.round(x) : 7)) : v);
+      const inputs = { a: { values: cast(values(size(k.a), 1000 + i)), shape: k.a }, b: { values: cast(values(size(k.b), 1100 + i)), shape: k.b } };
+      const run = async (backend: 'cpu' | 'wasm'): Promise<number[]> => {
+        await tf.setBackend(backend);
+        const a = tf.tensor(inputs.a.values, k.a, k.dtype);
+        const b = tf.tensor(inputs.b.values, k.b, k.dtype);
+        const before = tf.memory().numTensors;
+        const buffersBefore = tf.backend().numDataIds();
+        const out = tf.engine().runKernel('Add', { a, b }, {}) as tf.Tensor;
+        expect(out.shape).toEqual(tf.backend_util.assertAndGetBroadcastShape(k.a, k.b));
+        expect(tf.memory().numTensors).toBe(before + 1);
+        const result = Array.from(await out.data());
+        out.dispose();
+        expect(tf.backend().numDataIds()).toBe(buffersBefore);
+        tf.dispose([a, b]);
+        return result;
+      };
+      const expected = await run('cpu');
+      expect(await run('wasm')).toEqual(expected);
+      expect(await withTuning(ADD_TUNING, { simd: false }, () => run('wasm'))).toEqual(expected);
+      await tf.setBackend('wasm');
+    });
+  }
 });

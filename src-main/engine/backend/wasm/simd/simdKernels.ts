@@ -30,6 +30,8 @@ export interface SimdKernels {
    * x and out, byte offsets; cols and block % 4 == 0).
    */
   sumRows(x: number, rows: number, cols: number, out: number, acc: number, block: number): void;
+  /** out[r, j] = a[r, j] + b[j] for [outer, inner] a and out (float32, byte offsets; inner % 4 == 0). */
+  addRows(a: number, b: number, out: number, outer: number, inner: number): void;
 }
 
 interface BackendInternals {
