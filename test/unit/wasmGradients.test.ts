@@ -44,7 +44,7 @@ const CONV_CASES: { x: Shape4; f: [number, number]; oc: number; s: [number, numb
 describe('registration', () => {
   it('registers the missing kernel and the fast paths, once', () => {
     expect(registered).toEqual(
-      expect.arrayContaining(['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'AvgPoolGrad', 'BatchMatMul', '_FusedMatMul', 'Sum', 'Identity', 'Cast']),
+      expect.arrayContaining(['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'AvgPoolGrad', 'BatchMatMul', '_FusedMatMul', 'Sum', 'Add', 'Identity', 'Cast']),
     );
     expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeDefined();
     expect(registerWasmGradientKernels(tf)).toEqual([]);

@@ -1,8 +1,10 @@
 /**
- * The alternative paths of two wasm gradient kernels against the cpu backend: every path of
+ * The alternative paths of the wasm kernels against the cpu backend: every path of
  * `Conv2DBackpropFilter` (the swapped one in groups of a few samples, with a remainder, and on
- * batch 1), and the branch-free 2×2 `MaxPoolGrad` on windows built to put the first maximum
- * everywhere, with ties and −∞.
+ * batch 1); the 2×2 `MaxPoolGrad`'s SIMD kernel and branch-free loop on windows built to put the
+ * first maximum everywhere, with ties, −∞ and NaN; `Sum` over leading axes in SIMD (bit for bit
+ * the JavaScript loop's result) and in JavaScript; `Add` of a broadcast operand in SIMD, and the
+ * cases left to the wasm kernel.
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -10,6 +12,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { registerWasmGradientKernels } from '../../src-main/engine/backend/wasmGradients';
 import { FILTER_GRAD_TUNING, filterGradientPath, type FilterGradientPath } from '../../src-main/engine/backend/wasm/convGradients';
 import { simdKernels } from '../../src-main/engine/backend/wasm/simd/simdKernels';
+import { MAX_POOL_GRAD_TUNING } from '../../src-main/engine/backend/wasm/poolGradients';
+import { SUM_TUNING } from '../../src-main/engine/backend/wasm/reductions';
+import { ADD_TUNING, broadcastRows } from '../../src-main/engine/backend/wasm/elementwise';
 import { compare, convCase, filterReference, random, runKernel, size, type Pad, type Shape4 } from '../support/wasmKernels';
 
 const DEFAULT_GROUP_BYTES = FILTER_GRAD_TUNING.groupBytes;
@@ -74,9 +79,21 @@ describe('Conv2DBackpropFilter paths, the swapped one in groups of a few samples
   }
 });
 
-describe('MaxPoolGrad 2×2 (the branch-free loop)', () => {
-  // Windows whose first maximum is each of the four elements, with ties, negatives, −∞ and
-  // all −∞ windows; each [2, 2] window is [top-left, top-right, bottom-left, bottom-right].
+/** Runs `body` with one tuning flag of a kernel set, and restores it. */
+async function withTuning<T extends object, R>(tuning: T, change: Partial<T>, body: () => Promise<R>): Promise<R> {
+  const saved = { ...tuning };
+  Object.assign(tuning, change);
+  try {
+    return await body();
+  } finally {
+    Object.assign(tuning, saved);
+  }
+}
+
+describe('MaxPoolGrad 2×2 (the SIMD kernel for channels in fours, else the branch-free loop)', () => {
+  // Windows whose first maximum is each of the four elements, with ties, negatives, −∞, NaN
+  // elements (the cpu backend's max skips them), and windows of only −∞ or NaN; each [2, 2]
+  // window is [top-left, top-right, bottom-left, bottom-right].
   const NEG = Number.NEGATIVE_INFINITY;
   const WINDOWS = [
     [3, 1, 2, 0],
@@ -92,40 +109,188 @@ describe('MaxPoolGrad 2×2 (the branch-free loop)', () => {
     [NEG, 5, 5, NEG],
     [-3, -1, -2, -1],
     [NEG, NEG, NEG, -7],
+    [NaN, 1, 2, 0],
+    [1, NaN, 1, 0],
+    [NaN, 3, NaN, 3],
+    [NaN, NaN, NaN, 6],
+    [NaN, NaN, NaN, NaN],
+    [NaN, NEG, NEG, NaN],
   ];
-  const shape: Shape4 = [3, 4, 6, 5];
-  const oh = shape[1] / 2;
-  const ow = shape[2] / 2;
-  const c = shape[3];
-  const xv = new Float32Array(size(shape));
-  const firstMax: number[] = [];
-  for (let w = 0; w < shape[0] * oh * ow * c; w++) {
-    const d = w % c;
-    const xc = Math.floor(w / c) % ow;
-    const yr = Math.floor(w / (c * ow)) % oh;
-    const b = Math.floor(w / (c * ow * oh));
-    const values = WINDOWS[(w * 7) % WINDOWS.length]!;
-    const at = [0, 1, 2, 3].map((k) => (((b * shape[1] + yr * 2 + (k >> 1)) * shape[2] + xc * 2 + (k & 1)) * c + d));
-    at.forEach((i, k) => (xv[i] = values[k]!));
-    const best = Math.max(...values);
-    firstMax.push(best > NEG ? at[values.indexOf(best)]! : -1);
-  }
-  const dyv = random(shape[0] * oh * ow * c, 77).map((v) => v + 2); // never 0: every routed value shows
+  const attrs = { filterSize: [2, 2], strides: [2, 2], pad: 'valid' };
 
-  it('routes dy to the first maximum, nothing from −∞ windows, as the cpu backend', async () => {
+  /** x with WINDOWS spread over every window and channel, dy, and each window's first maximum (−1: none). */
+  function poolCase(shape: Shape4) {
+    const [n, h, w, c] = shape;
+    const oh = h / 2;
+    const ow = w / 2;
+    const xv = new Float32Array(size(shape));
+    const firstMax: number[] = [];
+    for (let win = 0; win < n * oh * ow * c; win++) {
+      const d = win % c;
+      const xc = Math.floor(win / c) % ow;
+      const yr = Math.floor(win / (c * ow)) % oh;
+      const b = Math.floor(win / (c * ow * oh));
+      const values = WINDOWS[(win * 7) % WINDOWS.length]!;
+      const at = [0, 1, 2, 3].map((k) => ((b * h + yr * 2 + (k >> 1)) * w + xc * 2 + (k & 1)) * c + d);
+      at.forEach((i, k) => (xv[i] = values[k]!));
+      const best = Math.max(NEG, ...values.filter((v) => !Number.isNaN(v)));
+      firstMax.push(best > NEG ? at[values.indexOf(best)]! : -1);
+    }
+    expect(firstMax.filter((at) => at < 0).length).toBeGreaterThan(0);
+    const dyv = random(n * oh * ow * c, 77).map((v) => v + 2); // never 0: every routed value shows
+    return { xv, firstMax, dyv };
+  }
+
+  /** The cpu backend's forward max pool of x (NaN elements skipped). */
+  async function cpuMaxPool(xv: Float32Array, shape: Shape4): Promise<{ values: Float32Array; shape: number[] }> {
     await tf.setBackend('cpu');
     const out = tf.maxPool(tf.tensor4d(xv, shape), 2, 2, 'valid');
-    const outputs = { values: (await out.data()) as Float32Array, shape: out.shape as number[] };
+    const values = (await out.data()) as Float32Array;
     out.dispose();
-    const inputs = { dy: { values: dyv, shape: outputs.shape }, input: { values: xv, shape }, output: outputs };
-    const attrs = { filterSize: [2, 2], strides: [2, 2], pad: 'valid' };
-    const expected = new Float32Array(size(shape));
-    firstMax.forEach((at, w) => at >= 0 && (expected[at] = dyv[w]!));
-    expect(firstMax.filter((at) => at < 0).length).toBeGreaterThan(0);
-    const cpu = await runKernel('cpu', 'MaxPoolGrad', inputs, attrs);
-    const wasm = await runKernel('wasm', 'MaxPoolGrad', inputs, attrs);
     await tf.setBackend('wasm');
-    expect(Array.from(cpu)).toEqual(Array.from(expected));
-    expect(Array.from(wasm)).toEqual(Array.from(expected));
+    return { values, shape: out.shape as number[] };
+  }
+
+  const CASES: { shape: Shape4; simd: boolean }[] = [
+    { shape: [3, 4, 6, 5], simd: false }, // 5 channels: the JavaScript loop
+    { shape: [3, 4, 6, 8], simd: true },
+    { shape: [3, 4, 6, 8], simd: false }, // the JavaScript loop, forced
+    { shape: [2, 2, 10, 4], simd: true },
+    { shape: [1, 6, 2, 12], simd: true },
+  ];
+  for (const k of CASES) {
+    it(`${k.simd ? 'SIMD' : 'JavaScript'} x ${k.shape}: dy to the first maximum, nothing from −∞ or NaN-only windows, as the cpu backend`, async () => {
+      if (k.simd) expect(simdKernels(tf.backend())).not.toBeNull();
+      const { xv, firstMax, dyv } = poolCase(k.shape);
+      const output = await cpuMaxPool(xv, k.shape);
+      const inputs = { dy: { values: dyv, shape: output.shape }, input: { values: xv, shape: k.shape }, output };
+      const expected = new Float32Array(size(k.shape));
+      firstMax.forEach((at, win) => at >= 0 && (expected[at] = dyv[win]!));
+      const cpu = await runKernel('cpu', 'MaxPoolGrad', inputs, attrs);
+      const wasm = await withTuning(MAX_POOL_GRAD_TUNING, { simd: k.simd }, () => runKernel('wasm', 'MaxPoolGrad', inputs, attrs));
+      await tf.setBackend('wasm');
+      expect(Array.from(cpu)).toEqual(Array.from(expected));
+      expect(Array.from(wasm)).toEqual(Array.from(expected));
+    });
+  }
+
+  for (const simd of [true, false]) {
+    it(`${simd ? 'SIMD' : 'JavaScript'}: a NaN maximum (a forward pass that propagated NaN) routes nothing`, async () => {
+      const shape: Shape4 = [2, 4, 4, 8];
+      const { xv, firstMax, dyv } = poolCase(shape);
+      const output = await cpuMaxPool(xv, shape);
+      const expected = new Float32Array(size(shape));
+      firstMax.forEach((at, win) => {
+        if (win % 3 === 0) output.values[win] = Number.NaN;
+        else if (at >= 0) expected[at] = dyv[win]!;
+      });
+      const inputs = { dy: { values: dyv, shape: output.shape }, input: { values: xv, shape }, output };
+      const wasm = await withTuning(MAX_POOL_GRAD_TUNING, { simd }, () => runKernel('wasm', 'MaxPoolGrad', inputs, attrs));
+      await tf.setBackend('wasm');
+      expect(Array.from(wasm)).toEqual(Array.from(expected));
+    });
+  }
+});
+
+describe('Sum over leading axes (the SIMD kernel for columns in fours, else the JavaScript loop)', () => {
+  /** The wasm Sum on one path. */
+  const wasmSum = (x: { values: Float32Array; shape: number[] }, axis: number[], simd: boolean, block = SUM_TUNING.block, keepDims = false): Promise<Float32Array> =>
+    withTuning(SUM_TUNING, { simd, block }, () => runKernel('wasm', 'Sum', { x }, { axis, keepDims }));
+
+  // Rows in fours and left over (21 = 5·4 + 1, 3, 1), one and several column blocks, columns
+  // not in fours (the JavaScript loop on both settings).
+  const CASES: { shape: number[]; axis: number[]; block?: number; keepDims?: boolean }[] = [
+    { shape: [16, 12, 12, 8], axis: [0, 1, 2] },
+    { shape: [7, 3, 20], axis: [0, 1] },
+    { shape: [7, 3, 20], axis: [0, 1], block: 8, keepDims: true }, // blocks of 8, 8 and 4 columns
+    { shape: [3, 12], axis: [0] },
+    { shape: [1, 8], axis: [0] },
+    { shape: [300, 1036], axis: [0] }, // 1036 columns: blocks of 1024 and 12
+    { shape: [2, 3, 4, 4], axis: [0, 1] },
+    { shape: [9, 10], axis: [0] },
+    { shape: [5, 3, 7], axis: [0, 1] },
+  ];
+  for (const [i, k] of CASES.entries()) {
+    it(`x ${k.shape} axis ${k.axis}${k.block ? ` in blocks of ${k.block} columns` : ''}: SIMD gives the JavaScript loop's bits, and the cpu sums`, async () => {
+      const x = { values: random(size(k.shape), 900 + i), shape: k.shape };
+      const simd = await wasmSum(x, k.axis, true, k.block, k.keepDims);
+      const js = await wasmSum(x, k.axis, false, k.block, k.keepDims);
+      expect(Array.from(simd)).toEqual(Array.from(js));
+      expect(await compare('Sum', { x }, { axis: k.axis, keepDims: k.keepDims ?? false }, async () => (await runKernel('cpu', 'Sum', { x }, { axis: k.axis })))).toBeLessThan(1e-6);
+    });
+  }
+
+  it('accumulates in float64 (a small term between large ones survives) and carries NaN and ±∞', async () => {
+    // Columns: 1e8, 1, −1e8, … (exactly 3 in float64; a float32 accumulator loses the 1s), one
+    // NaN, one +∞, +∞ and −∞ (NaN), ordinary values; seven rows (one group of four, three left).
+    const rows = [
+      [1e8, 1, 1, 1, 0.5, 0, 0, 0],
+      [1, Number.NaN, 2, Number.POSITIVE_INFINITY, 0.25, 0, 0, 0],
+      [-1e8, 1, Number.POSITIVE_INFINITY, 1, 0.125, 0, 0, 0],
+      [1, 1, 3, 1, 1, 0, 0, 0],
+      [1e8, 1, 4, Number.NEGATIVE_INFINITY, 2, 0, 0, 0],
+      [1, 1, 5, 1, 4, 0, 0, -0],
+      [-1e8, 1, 6, 1, 8, 0, 0, -0],
+    ];
+    const x = { values: Float32Array.from(rows.flat()), shape: [7, 8] };
+    const expected = [3, Number.NaN, Number.POSITIVE_INFINITY, Number.NaN, 15.875, 0, 0, 0];
+    for (const simd of [true, false]) expect(Array.from(await wasmSum(x, [0], simd))).toEqual(expected);
+    await tf.setBackend('wasm');
   });
+});
+
+describe('Add with a broadcast operand (the SIMD kernel for trailing dims in fours, else the wasm kernel)', () => {
+  it('takes the smaller operand as trailing dims in fours, either side, leading 1s aside', () => {
+    expect(broadcastRows([128, 28, 28, 16], [16])).toEqual({ rows: 'a', outer: 128 * 28 * 28, inner: 16 });
+    expect(broadcastRows([32], [128, 14, 14, 32])).toEqual({ rows: 'b', outer: 128 * 14 * 14, inner: 32 });
+    expect(broadcastRows([5, 4], [1, 1, 4])).toEqual({ rows: 'a', outer: 5, inner: 4 });
+    expect(broadcastRows([4, 3, 16], [3, 16])).toEqual({ rows: 'a', outer: 4, inner: 48 });
+    expect(broadcastRows([6, 5, 7, 6], [6])).toBeNull(); // not in fours
+    expect(broadcastRows([4, 8], [4, 8])).toBeNull(); // same shape: XNNPACK
+    expect(broadcastRows([4, 1], [1, 8])).toBeNull(); // both broadcast
+    expect(broadcastRows([8, 4], [8, 1])).toBeNull(); // not trailing
+    expect(broadcastRows([0, 4], [4])).toBeNull(); // empty
+  });
+
+  const SPECIAL = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0, 3.4e38];
+  /** Random values with the special ones sprinkled in. */
+  const values = (n: number, seed: number): Float32Array => random(n, seed).map((v, i) => (i % 11 === 3 ? SPECIAL[i % SPECIAL.length]! : v * 1e3));
+
+  const CASES: { a: number[]; b: number[]; dtype?: 'int32' }[] = [
+    { a: [6, 5, 7, 16], b: [16] }, // inner 16: four vectors a step
+    { a: [3, 5, 7, 8], b: [8] }, // inner 8: one vector a step
+    { a: [12], b: [4, 5, 3, 12] }, // the rows on the right
+    { a: [4, 3, 16], b: [3, 16] },
+    { a: [5, 4], b: [1, 1, 4] }, // out [1, 5, 4]
+    { a: [2, 3, 20], b: [1, 20] },
+    { a: [6, 5, 7, 6], b: [6] }, // the wasm kernel from here on
+    { a: [4, 8], b: [4, 8] },
+    { a: [4, 1], b: [1, 8] },
+    { a: [3, 12], b: [12], dtype: 'int32' },
+  ];
+  for (const [i, k] of CASES.entries()) {
+    it(`[${k.a}] + [${k.b}]${k.dtype ? ` ${k.dtype}` : ''}: the cpu backend's sums, bit for bit`, async () => {
+      const cast = (v: Float32Array): Float32Array => (k.dtype === 'int32' ? v.map((x) => (Number.isFinite(x) ? Math.round(x) : 7)) : v);
+      const inputs = { a: { values: cast(values(size(k.a), 1000 + i)), shape: k.a }, b: { values: cast(values(size(k.b), 1100 + i)), shape: k.b } };
+      const run = async (backend: 'cpu' | 'wasm'): Promise<number[]> => {
+        await tf.setBackend(backend);
+        const a = tf.tensor(inputs.a.values, k.a, k.dtype);
+        const b = tf.tensor(inputs.b.values, k.b, k.dtype);
+        const before = tf.memory().numTensors;
+        const buffersBefore = tf.backend().numDataIds();
+        const out = tf.engine().runKernel('Add', { a, b }, {}) as tf.Tensor;
+        expect(out.shape).toEqual(tf.backend_util.assertAndGetBroadcastShape(k.a, k.b));
+        expect(tf.memory().numTensors).toBe(before + 1);
+        const result = Array.from(await out.data());
+        out.dispose();
+        expect(tf.backend().numDataIds()).toBe(buffersBefore);
+        tf.dispose([a, b]);
+        return result;
+      };
+      const expected = await run('cpu');
+      expect(await run('wasm')).toEqual(expected);
+      expect(await withTuning(ADD_TUNING, { simd: false }, () => run('wasm'))).toEqual(expected);
+      await tf.setBackend('wasm');
+    });
+  }
 });

@@ -16,9 +16,10 @@
  * This module is the registry; the kernels are in `wasm/`: `convGradients.ts` (conv2d filter and
  * input gradients), `poolGradients.ts` (max and average pooling gradients), `matMul.ts`
  * (transposed and fused matrix products, copy-free Identity/Cast), `reductions.ts` (`Sum` over
- * leading axes, the bias gradients), `squaredNorms.ts` (a kernel of our own: the training step's
- * norms in one call), on the helpers of
- * `kernelOps.ts`; `threads.ts` holds the experimental threaded build.
+ * leading axes, the bias gradients), `elementwise.ts` (`Add` of a broadcast bias),
+ * `squaredNorms.ts` (a kernel of our own: the training step's norms in one call), on the
+ * helpers of `kernelOps.ts` and the SIMD kernels of `simd/`; `threads.ts` holds the experimental
+ * threaded build.
  *
  * `registerWasmGradientKernels(tf)` works on whichever tfjs module it is given (the throughput
  * bench passes its own); without an argument it uses the engine's `@tensorflow/tfjs`.
@@ -33,6 +34,7 @@ import { simdConv2D, simdFusedConv2D } from './wasm/convSimd';
 import { avgPoolGrad, maxPoolGrad } from './wasm/poolGradients';
 import { fusedMatMul, sharedIdentity, untransposedMatMul } from './wasm/matMul';
 import { leadingAxesSum } from './wasm/reductions';
+import { broadcastAdd } from './wasm/elementwise';
 import { ACCURACY, accuracy, SQUARED_NORMS, squaredNorms } from './wasm/squaredNorms';
 import { UNIT_STATISTICS, unitStatistics } from './wasm/unitStatistics';
 
@@ -51,7 +53,7 @@ export interface WasmGradientOptions {
   /**
    * Also replace the wasm kernels that exist but are slow scalar loops (`Conv2DBackpropInput`,
    * `MaxPoolGrad`, `AvgPoolGrad`, transposed `BatchMatMul`, `_FusedMatMul`, `Sum` over leading
-   * axes, copying `Identity` and `Cast`) by faster
+   * axes, `Add` of a broadcast operand, copying `Identity` and `Cast`) by faster
    * compositions; the replaced kernel stays the fallback for the cases a fast path does not
    * cover. `true` (the default) replaces all, `false` none, a list of kernel names only those
    * (the throughput bench measures them one by one).
@@ -82,6 +84,7 @@ const FAST_PATHS: Record<string, Installer> = {
   BatchMatMul: (tf, previous) => (previous ? untransposedMatMul(tf, previous) : null),
   _FusedMatMul: (tf, previous) => (previous ? fusedMatMul(tf, previous) : null),
   Sum: (tf, previous) => (previous ? leadingAxesSum(tf, previous) : null),
+  Add: (tf, previous) => (previous ? broadcastAdd(tf, previous) : null),
   Identity: (_tf, previous) => (previous ? sharedIdentity(previous, false) : null),
   Cast: (_tf, previous) => (previous ? sharedIdentity(previous, true) : null),
 };

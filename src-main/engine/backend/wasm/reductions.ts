@@ -6,8 +6,28 @@
  * step. Here one pass over the wasm heap adds each row into a float64 accumulator per output
  * element (as the cpu backend sums in JavaScript numbers). Other reductions, and dtypes other
  * than float32, go to the replaced kernel.
+ *
+ * When the kept size (the columns) is a multiple of 4, the pass is the SIMD kernel `sumRows`
+ * (simd/kernels.wat): float32 promoted to float64 two lanes at a time, added in the JavaScript
+ * loop's order, so both paths give the same bits and the float64 precision stays. Its float64
+ * accumulators live in a scratch on the heap, a block of up to 1024 columns (8 KiB, in L1) at a
+ * time, four rows streaming through them a pass, since the columns run to thousands for a dense
+ * layer's bias. Accumulators in registers gained nothing where they fit: a 16-column variant
+ * with eight f64x2 locals took the same 0.23 ms as the scratch for [100352, 16] (the pass is
+ * bound by reading x). 0.25-0.42 against 1.45-2.4 ms for dy [128, 28, 28, 16], 0.13-0.16
+ * against 0.74-1.2 ms for [128, 14, 14, 32], 0.04-0.05 against 0.18-0.40 ms for [128, 1568]
+ * (CPU time per call, bench/simd-kernels.ts; 5-8x in every round, the machine's speed drifting
+ * between rounds); the training step's six Sums (profile-cnn) went from 2.4-3.0 to 0.66-0.72 ms.
+ * Other column counts keep the JavaScript loop.
  */
-import { onHeap, prod, type Info, type KernelArgs, type KernelFn, type TF } from './kernelOps';
+import { onHeap, prod, withOps, type Info, type KernelArgs, type KernelFn, type TF, type WasmBackendFull } from './kernelOps';
+import { heapOffset, simdKernels } from './simd/simdKernels';
+
+/**
+ * Whether `Sum` may take the SIMD kernel, and its block of columns (a multiple of 4): tests
+ * and the bench change them to run the JavaScript loop or several blocks.
+ */
+export const SUM_TUNING: { simd: boolean; block: number } = { simd: true, block: 1024 };
 
 export function leadingAxesSum(tf: TF, fallback: KernelFn) {
   return (args: KernelArgs): Info => {
@@ -22,6 +42,18 @@ export function leadingAxesSum(tf: TF, fallback: KernelFn) {
     const rows = prod(x.shape.slice(0, k));
     const cols = prod(x.shape.slice(k));
     const outShape = attrs.keepDims ? [...axes.map(() => 1), ...x.shape.slice(k)] : x.shape.slice(k);
+    const simd = SUM_TUNING.simd && cols % 4 === 0 ? simdKernels(args.backend) : null;
+    if (simd) {
+      const wasm = args.backend as WasmBackendFull;
+      const block = Math.min(cols, SUM_TUNING.block);
+      return withOps(tf, args.backend, (ops) => {
+        const out = ops.run('', {}, {}, () => wasm.makeOutput(outShape, 'float32'));
+        // float64 accumulators for one block of columns, as float32 pairs.
+        const acc = ops.run('', {}, {}, () => wasm.makeOutput([2 * block], 'float32'));
+        simd.sumRows(heapOffset(args.backend, x), rows, cols, heapOffset(args.backend, out), heapOffset(args.backend, acc), block);
+        return out;
+      });
+    }
     return onHeap(
       args.backend,
       [x],

@@ -3,7 +3,8 @@
 ;; The module imports the wasm backend's memory, so its kernels read and write tensors where
 ;; the backend keeps them: every pointer below is a byte offset into that heap (the backend's
 ;; getMemoryOffset). Plain f32x4 arithmetic (multiply, then add: wasm SIMD has no fused
-;; multiply-add), so results are the same on every machine that runs wasm SIMD.
+;; multiply-add; sumRows adds in f64x2), so results are the same on every machine that runs
+;; wasm SIMD.
 ;;
 ;; Compiled to kernelsBinary.ts by `npm run build:simd` (wabt); a unit test checks that the
 ;; committed binary is this source's.
@@ -288,5 +289,186 @@
         (br $ploop)))
       (local.set $r0 (local.get $r1))
       (br $bloop)))
+  )
+
+  ;; maxPoolGrad2x2: MaxPoolGrad for 2×2 windows at stride 2 that tile the input exactly, four
+  ;; channels a vector. x and dx are [bands · 2, 2·ow, c] (bands = batch · output rows), m (the
+  ;; forward output, the window maxima) and g (dy) are [bands, ow, c]; c % 4 == 0, byte offsets.
+  ;; Every element of dx is written (no zero fill needed): dy goes to the first element of its
+  ;; window, in the order top-left, top-right, bottom-left, bottom-right, that is ≥ the maximum
+  ;; (equal to it, as m is the maximum; a NaN element never is), the other three get 0; a window
+  ;; whose maximum is −∞ or NaN routes nothing. The masks: e_k = (x_k ≥ m) and no earlier e; dy
+  ;; is masked once by (m > −∞), then each store is that masked dy and e_k.
+  (func (export "maxPoolGrad2x2")
+        (param $x i32) (param $m i32) (param $g i32) (param $dx i32)
+        (param $bands i32) (param $ow i32) (param $c i32)
+    (local $cb i32) (local $row i32) (local $rowEnd i32) (local $winEnd i32)
+    (local $px i32) (local $pd i32) (local $pm i32) (local $pg i32)
+    (local $best v128) (local $dy v128) (local $e v128) (local $seen v128)
+    (local.set $cb (i32.shl (local.get $c) (i32.const 2)))
+    (local.set $row (i32.shl (i32.mul (local.get $ow) (local.get $cb)) (i32.const 1)))
+    (local.set $px (local.get $x))
+    (local.set $pd (local.get $dx))
+    (local.set $pm (local.get $m))
+    (local.set $pg (local.get $g))
+    (block $bdone (loop $bloop
+      (br_if $bdone (i32.eqz (local.get $bands)))
+      (local.set $rowEnd (i32.add (local.get $px) (local.get $row)))
+      (block $wdone (loop $wloop
+        (br_if $wdone (i32.ge_u (local.get $px) (local.get $rowEnd)))
+        (local.set $winEnd (i32.add (local.get $px) (local.get $cb)))
+        (block $cdone (loop $cloop
+          (br_if $cdone (i32.ge_u (local.get $px) (local.get $winEnd)))
+          (local.set $best (v128.load (local.get $pm)))
+          (local.set $dy (v128.and (v128.load (local.get $pg))
+                                   (f32x4.gt (local.get $best) (v128.const f32x4 -inf -inf -inf -inf))))
+          ;; top-left
+          (local.set $seen (f32x4.ge (v128.load (local.get $px)) (local.get $best)))
+          (v128.store (local.get $pd) (v128.and (local.get $dy) (local.get $seen)))
+          ;; top-right
+          (local.set $e (v128.andnot (f32x4.ge (v128.load (i32.add (local.get $px) (local.get $cb))) (local.get $best)) (local.get $seen)))
+          (v128.store (i32.add (local.get $pd) (local.get $cb)) (v128.and (local.get $dy) (local.get $e)))
+          (local.set $seen (v128.or (local.get $seen) (local.get $e)))
+          ;; bottom-left
+          (local.set $e (v128.andnot (f32x4.ge (v128.load (i32.add (local.get $px) (local.get $row))) (local.get $best)) (local.get $seen)))
+          (v128.store (i32.add (local.get $pd) (local.get $row)) (v128.and (local.get $dy) (local.get $e)))
+          (local.set $seen (v128.or (local.get $seen) (local.get $e)))
+          ;; bottom-right
+          (local.set $e (v128.andnot (f32x4.ge (v128.load (i32.add (i32.add (local.get $px) (local.get $row)) (local.get $cb))) (local.get $best)) (local.get $seen)))
+          (v128.store (i32.add (i32.add (local.get $pd) (local.get $row)) (local.get $cb)) (v128.and (local.get $dy) (local.get $e)))
+          (local.set $px (i32.add (local.get $px) (i32.const 16)))
+          (local.set $pd (i32.add (local.get $pd) (i32.const 16)))
+          (local.set $pm (i32.add (local.get $pm) (i32.const 16)))
+          (local.set $pg (i32.add (local.get $pg) (i32.const 16)))
+          (br $cloop)))
+        ;; past the window's right column
+        (local.set $px (i32.add (local.get $px) (local.get $cb)))
+        (local.set $pd (i32.add (local.get $pd) (local.get $cb)))
+        (br $wloop)))
+      ;; past the band's bottom row
+      (local.set $px (i32.add (local.get $px) (local.get $row)))
+      (local.set $pd (i32.add (local.get $pd) (local.get $row)))
+      (local.set $bands (i32.sub (local.get $bands) (i32.const 1)))
+      (br $bloop)))
+  )
+
+  ;; sumRows: out[col] = Σ_r x[r·cols + col] for x [rows, cols] (the sum over leading axes of
+  ;; the bias gradients), accumulated in float64 and rounded to float32 once, in exactly the
+  ;; order of reductions.ts's JavaScript loop, so both give the same bits: per column,
+  ;; acc += (x0 + x1) + (x2 + x3) for each group of four rows, then acc += x for each row left
+  ;; over. Columns go in blocks of $block (a multiple of 4): the block's accumulators, float64 at
+  ;; $acc (8·$block bytes of scratch), stay in L1 while four rows at a time stream through them.
+  ;; float32 x and out, byte offsets, cols % 4 == 0.
+  (func (export "sumRows")
+        (param $x i32) (param $rows i32) (param $cols i32) (param $out i32) (param $acc i32) (param $block i32)
+    (local $c0 i32) (local $cb i32) (local $stride i32) (local $r i32) (local $p i32) (local $q i32)
+    (local $pa i32) (local $end i32)
+    (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128)
+    (local.set $stride (i32.shl (local.get $cols) (i32.const 2)))
+    (local.set $c0 (i32.const 0))
+    (block $kdone (loop $kloop
+      (br_if $kdone (i32.ge_u (local.get $c0) (local.get $cols)))
+      (local.set $cb (i32.sub (local.get $cols) (local.get $c0)))
+      (if (i32.gt_u (local.get $cb) (local.get $block)) (then (local.set $cb (local.get $block))))
+      (local.set $end (i32.add (local.get $acc) (i32.shl (local.get $cb) (i32.const 3))))
+      (memory.fill (local.get $acc) (i32.const 0) (i32.shl (local.get $cb) (i32.const 3)))
+      (local.set $p (i32.add (local.get $x) (i32.shl (local.get $c0) (i32.const 2))))
+      (local.set $r (local.get $rows))
+      ;; four rows a pass
+      (block $r4done (loop $r4loop
+        (br_if $r4done (i32.lt_u (local.get $r) (i32.const 4)))
+        (local.set $q (local.get $p))
+        (local.set $pa (local.get $acc))
+        (block $c4done (loop $c4loop
+          (br_if $c4done (i32.ge_u (local.get $pa) (local.get $end)))
+          (local.set $v0 (v128.load (local.get $q)))
+          (local.set $v1 (v128.load (i32.add (local.get $q) (local.get $stride))))
+          (local.set $v2 (v128.load (i32.add (local.get $q) (i32.shl (local.get $stride) (i32.const 1)))))
+          (local.set $v3 (v128.load (i32.add (local.get $q) (i32.mul (local.get $stride) (i32.const 3)))))
+          ;; columns 0, 1 of the four
+          (v128.store (local.get $pa) (f64x2.add (v128.load (local.get $pa))
+            (f64x2.add (f64x2.add (f64x2.promote_low_f32x4 (local.get $v0)) (f64x2.promote_low_f32x4 (local.get $v1)))
+                       (f64x2.add (f64x2.promote_low_f32x4 (local.get $v2)) (f64x2.promote_low_f32x4 (local.get $v3))))))
+          ;; columns 2, 3: the high lanes moved low
+          (local.set $v0 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v0) (local.get $v0)))
+          (local.set $v1 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v1) (local.get $v1)))
+          (local.set $v2 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v2) (local.get $v2)))
+          (local.set $v3 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v3) (local.get $v3)))
+          (v128.store offset=16 (local.get $pa) (f64x2.add (v128.load offset=16 (local.get $pa))
+            (f64x2.add (f64x2.add (f64x2.promote_low_f32x4 (local.get $v0)) (f64x2.promote_low_f32x4 (local.get $v1)))
+                       (f64x2.add (f64x2.promote_low_f32x4 (local.get $v2)) (f64x2.promote_low_f32x4 (local.get $v3))))))
+          (local.set $q (i32.add (local.get $q) (i32.const 16)))
+          (local.set $pa (i32.add (local.get $pa) (i32.const 32)))
+          (br $c4loop)))
+        (local.set $p (i32.add (local.get $p) (i32.shl (local.get $stride) (i32.const 2))))
+        (local.set $r (i32.sub (local.get $r) (i32.const 4)))
+        (br $r4loop)))
+      ;; the rows left over, one a pass
+      (block $r1done (loop $r1loop
+        (br_if $r1done (i32.eqz (local.get $r)))
+        (local.set $q (local.get $p))
+        (local.set $pa (local.get $acc))
+        (block $c1done (loop $c1loop
+          (br_if $c1done (i32.ge_u (local.get $pa) (local.get $end)))
+          (local.set $v0 (v128.load (local.get $q)))
+          (v128.store (local.get $pa) (f64x2.add (v128.load (local.get $pa)) (f64x2.promote_low_f32x4 (local.get $v0))))
+          (local.set $v0 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v0) (local.get $v0)))
+          (v128.store offset=16 (local.get $pa) (f64x2.add (v128.load offset=16 (local.get $pa)) (f64x2.promote_low_f32x4 (local.get $v0))))
+          (local.set $q (i32.add (local.get $q) (i32.const 16)))
+          (local.set $pa (i32.add (local.get $pa) (i32.const 32)))
+          (br $c1loop)))
+        (local.set $p (i32.add (local.get $p) (local.get $stride)))
+        (local.set $r (i32.sub (local.get $r) (i32.const 1)))
+        (br $r1loop)))
+      ;; the block's sums, rounded to float32 (two demoted halves joined)
+      (local.set $q (i32.add (local.get $out) (i32.shl (local.get $c0) (i32.const 2))))
+      (local.set $pa (local.get $acc))
+      (block $odone (loop $oloop
+        (br_if $odone (i32.ge_u (local.get $pa) (local.get $end)))
+        (v128.store (local.get $q)
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+            (f32x4.demote_f64x2_zero (v128.load (local.get $pa)))
+            (f32x4.demote_f64x2_zero (v128.load offset=16 (local.get $pa)))))
+        (local.set $q (i32.add (local.get $q) (i32.const 16)))
+        (local.set $pa (i32.add (local.get $pa) (i32.const 32)))
+        (br $oloop)))
+      (local.set $c0 (i32.add (local.get $c0) (local.get $cb)))
+      (br $kloop)))
+  )
+
+  ;; addRows: out[r·inner + j] = a[r·inner + j] + b[j] for r < outer, j < inner: a float32 Add
+  ;; whose second operand broadcasts over the first's leading axes (a conv layer's bias over
+  ;; [N, H, W, C]). One flat pass over a and out, b's pointer wrapping to its start at its end
+  ;; (a select, no branch): 4 vectors a step when inner % 16 == 0, else 1 (inner % 4 == 0). Flat
+  ;; beat a loop per row of b, which pays its loop exit every row: 0.24 against 0.31 ms for
+  ;; [128, 28, 28, 16] + [16] (C = 16 is one 4-vector step a row). Byte offsets; out may be a.
+  (func (export "addRows")
+        (param $a i32) (param $b i32) (param $out i32) (param $outer i32) (param $inner i32)
+    (local $pb i32) (local $bEnd i32) (local $end i32)
+    (local.set $bEnd (i32.add (local.get $b) (i32.shl (local.get $inner) (i32.const 2))))
+    (local.set $end (i32.add (local.get $out) (i32.shl (i32.mul (local.get $outer) (local.get $inner)) (i32.const 2))))
+    (local.set $pb (local.get $b))
+    (if (i32.eqz (i32.and (local.get $inner) (i32.const 15)))
+      (then
+        (block $done4 (loop $loop4
+          (br_if $done4 (i32.ge_u (local.get $out) (local.get $end)))
+          (v128.store (local.get $out) (f32x4.add (v128.load (local.get $a)) (v128.load (local.get $pb))))
+          (v128.store offset=16 (local.get $out) (f32x4.add (v128.load offset=16 (local.get $a)) (v128.load offset=16 (local.get $pb))))
+          (v128.store offset=32 (local.get $out) (f32x4.add (v128.load offset=32 (local.get $a)) (v128.load offset=32 (local.get $pb))))
+          (v128.store offset=48 (local.get $out) (f32x4.add (v128.load offset=48 (local.get $a)) (v128.load offset=48 (local.get $pb))))
+          (local.set $a (i32.add (local.get $a) (i32.const 64)))
+          (local.set $out (i32.add (local.get $out) (i32.const 64)))
+          (local.set $pb (i32.add (local.get $pb) (i32.const 64)))
+          (local.set $pb (select (local.get $b) (local.get $pb) (i32.eq (local.get $pb) (local.get $bEnd))))
+          (br $loop4))))
+      (else
+        (block $done1 (loop $loop1
+          (br_if $done1 (i32.ge_u (local.get $out) (local.get $end)))
+          (v128.store (local.get $out) (f32x4.add (v128.load (local.get $a)) (v128.load (local.get $pb))))
+          (local.set $a (i32.add (local.get $a) (i32.const 16)))
+          (local.set $out (i32.add (local.get $out) (i32.const 16)))
+          (local.set $pb (i32.add (local.get $pb) (i32.const 16)))
+          (local.set $pb (select (local.get $b) (local.get $pb) (i32.eq (local.get $pb) (local.get $bEnd))))
+          (br $loop1)))))
   )
 )

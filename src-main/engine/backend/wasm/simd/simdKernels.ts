@@ -25,6 +25,20 @@ export interface SimdKernels {
    * runs (float32, byte offsets; N % 4 == 0).
    */
   gemmRuns(a: number, rows: number, t: number, aK: number, b: number, bK: number, n: number, out: number, runs: number, nRuns: number, block: number): void;
+  /**
+   * MaxPoolGrad of 2×2 windows at stride 2 tiling x [bands·2, 2·ow, c] exactly: every dx element
+   * written, dy (g [bands, ow, c]) at each window's first element ≥ its maximum m, 0 elsewhere
+   * and for −∞ or NaN maxima (float32, byte offsets; c % 4 == 0).
+   */
+  maxPoolGrad2x2(x: number, m: number, g: number, dx: number, bands: number, ow: number, c: number): void;
+  /**
+   * out[cols] = Σ over rows of x [rows, cols], in float64 on `acc` (8·min(cols, block) bytes of
+   * scratch) in the order of reductions.ts's JavaScript loop, blocks of `block` columns (float32
+   * x and out, byte offsets; cols and block % 4 == 0).
+   */
+  sumRows(x: number, rows: number, cols: number, out: number, acc: number, block: number): void;
+  /** out[r, j] = a[r, j] + b[j] for [outer, inner] a and out (float32, byte offsets; inner % 4 == 0). */
+  addRows(a: number, b: number, out: number, outer: number, inner: number): void;
 }
 
 interface BackendInternals {
