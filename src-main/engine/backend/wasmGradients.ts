@@ -1,8 +1,13 @@
 /**
  * Gradient kernels for the tfjs wasm backend: the one it lacks, and faster versions of those it
- * has as slow scalar loops, built from the wasm kernels that run on XNNPACK (Conv2D,
- * DepthwiseConv2dNative, BatchMatMul without transposes) or move memory (Transpose, PadV2,
- * Reshape), or, for pooling, a JavaScript loop over the wasm heap.
+ * has as slow scalar loops or that XNNPACK runs slowly in training, built on WebAssembly SIMD
+ * kernels of Trainbench's own (`wasm/simd/kernels.wat`: the convolutions and their gradients,
+ * max-pool gradients, bias sums and adds), on the wasm kernels that run on XNNPACK (BatchMatMul
+ * without transposes) or move memory (Transpose, Reshape), or on JavaScript loops over the wasm
+ * heap. XNNPACK packs a convolution's filter the first time it sees the tensor, and a training
+ * step's filters are new tensors every step, so it packed on every call; the SIMD kernels read
+ * every operand where it lies. Where they cannot run (`simdKernels` is null) the XNNPACK and
+ * JavaScript paths remain.
  *
  * `@tensorflow/tfjs-backend-wasm` 4.22 registers no `Conv2DBackpropFilter`, so training any
  * conv2d layer on wasm throws; every other gradient the palette needs (dense, conv2d, pooling,
@@ -13,7 +18,8 @@
  * (only `a @ b` reaches XNNPACK; `aᵀ @ b` and `a @ bᵀ`, which every dense layer's backward pass
  * uses, run a blocked scalar loop 5-10x slower, whose `_FusedMatMul` also adds the bias wrongly).
  *
- * This module is the registry; the kernels are in `wasm/`: `convGradients.ts` (conv2d filter and
+ * This module is the registry; the kernels are in `wasm/`: `convSimd.ts` (`Conv2D` and
+ * `FusedConv2D`, the SIMD filter gradient), `convGradients.ts` (conv2d filter and
  * input gradients), `poolGradients.ts` (max and average pooling gradients), `matMul.ts`
  * (transposed and fused matrix products, copy-free Identity/Cast), `reductions.ts` (`Sum` over
  * leading axes, the bias gradients), `elementwise.ts` (`Add` of a broadcast bias),
