@@ -7,7 +7,7 @@
  *
  * Prints a table (medians over alternating rounds, default 9, of each round's adjacent pair, with
  * the pairs' quartiles); goal: overhead ≤ 10 %. Probes (every 50 steps) fall inside the timed
- * steps: the default 200 steps (50 for the larger models) hold several. Samples/s are
+ * steps: the default 600 steps (150 for the larger models, ~4 s each) hold several. Samples/s are
  * given in this process's CPU time (user + system; the wasm backend runs on one thread), which
  * on a machine shared with other busy processes is far steadier than wall time; the overhead in
  * wall time is printed beside it.
@@ -19,7 +19,7 @@ import { Trainer } from '../src-main/engine/training/trainer';
 import { BENCH_CNN, BENCH_MLP, benchSpec, WIDE_SIGMOID_MLP, type Layers } from './support/specs';
 
 const stepsArg = process.argv.indexOf('--steps');
-const STEPS = stepsArg > 0 ? Number(process.argv[stepsArg + 1]) : 200;
+const STEPS = stepsArg > 0 ? Number(process.argv[stepsArg + 1]) : 600;
 const roundsArg = process.argv.indexOf('--rounds');
 const ROUNDS = roundsArg > 0 ? Number(process.argv[roundsArg + 1]) : 9;
 const BATCH = 128;
