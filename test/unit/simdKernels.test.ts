@@ -31,8 +31,12 @@ describe('SIMD kernels', () => {
     expect(typeof kernels!.gemmRuns).toBe('function');
   });
 
-  it('says why, and returns null, for a backend whose memory it cannot reach', () => {
+  it('says why, and returns null, for a backend whose memory it cannot reach or use', () => {
     expect(simdKernels({ wasm: {}, getMemoryOffset: () => 0 })).toBeNull();
     expect(simdUnavailable()).toMatch(/does not expose its memory/);
+    // The threaded build's memory is shared: the module's import does not accept it.
+    const shared = new WebAssembly.Memory({ initial: 1, maximum: 2, shared: true });
+    expect(simdKernels({ wasm: { asm: { memory: shared } }, getMemoryOffset: () => 0 })).toBeNull();
+    expect(simdUnavailable()).toMatch(/cannot use this wasm backend's memory/);
   });
 });

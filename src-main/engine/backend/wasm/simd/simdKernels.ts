@@ -50,7 +50,7 @@ const instances = new WeakMap<object, SimdKernels | null>();
 let module: WebAssembly.Module | null | undefined;
 let unavailable: string | null = null;
 
-/** Why the SIMD kernels are not in use, or null when they are (or were not tried yet). */
+/** Why the SIMD kernels could not run on the last backend that refused them; null while none has. */
 export function simdUnavailable(): string | null {
   return unavailable;
 }
@@ -75,11 +75,16 @@ export function simdKernels(backend: unknown): SimdKernels | null {
   const memory = (backend as BackendInternals).wasm?.asm?.memory;
   const wasmModule = compiled();
   if (!(memory instanceof WebAssembly.Memory)) {
-    unavailable ??= 'the tfjs wasm backend does not expose its memory (Module.asm.memory)';
+    unavailable = 'the tfjs wasm backend does not expose its memory (Module.asm.memory)';
   } else if (wasmModule) {
-    const instance = new WebAssembly.Instance(wasmModule, { env: { memory } });
-    // A plain copy (the exports object is frozen), so that a test can watch a kernel's calls.
-    kernels = { ...(instance.exports as unknown as SimdKernels) };
+    try {
+      const instance = new WebAssembly.Instance(wasmModule, { env: { memory } });
+      // A plain copy (the exports object is frozen), so that a test can watch a kernel's calls.
+      kernels = { ...(instance.exports as unknown as SimdKernels) };
+    } catch (error) {
+      // The threaded wasm build's memory is shared, which this module's import is not.
+      unavailable = `the SIMD kernels cannot use this wasm backend's memory: ${(error as Error).message}`;
+    }
   }
   instances.set(key, kernels);
   return kernels;
