@@ -23,11 +23,8 @@ import { DataParallel } from '../src-main/engine/training/dataParallel';
 import { Trainer } from '../src-main/engine/training/trainer';
 import { inferShapes } from '@contract/specShapes';
 import { BENCH_CNN, BENCH_MLP, benchSpec, WIDE_SIGMOID_MLP, type Layers } from './support/specs';
+import { arg } from './support/timing';
 
-const arg = (name: string, fallback: string): string => {
-  const i = process.argv.indexOf(name);
-  return i > 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
-};
 const STEPS = Number(arg('--steps', '40'));
 const ROUNDS = Number(arg('--rounds', '3'));
 const THREADS = Number(arg('--threads', String(Math.min(os.availableParallelism(), 4))));

@@ -16,30 +16,12 @@ import '@tensorflow/tfjs-backend-wasm';
 import { registerWasmGradientKernels } from '../src-main/engine/backend/wasmGradients';
 import { CONV_SIMD } from '../src-main/engine/backend/wasm/convSimd';
 import { FILTER_GRAD_TUNING, type FilterGradientPath } from '../src-main/engine/backend/wasm/convGradients';
+import { arg, medianCpuMs } from './support/timing';
 
-const arg = (name: string, fallback: string): string => {
-  const i = process.argv.indexOf(name);
-  return i > 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
-};
 const REPS = Number(arg('--reps', '30'));
 const GROUP_KIB = arg('--group-kib', '0,256,768,1536').split(',').map(Number);
 
-const cpuMs = (): number => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
-
-function time(run: () => void): number {
-  for (let i = 0; i < 3; i++) run();
-  const ms: number[] = [];
-  for (let i = 0; i < REPS; i++) {
-    const t0 = cpuMs();
-    run();
-    ms.push(cpuMs() - t0);
-  }
-  ms.sort((a, b) => a - b);
-  return ms[Math.floor(ms.length / 2)]!;
-}
+const time = (run: () => void): number => medianCpuMs(run, REPS);
 
 async function main(): Promise<void> {
   registerWasmGradientKernels(tf);

@@ -17,18 +17,13 @@ import { selectBackend } from '../src-main/engine/backend/selectBackend';
 import { builtinData } from '../src-main/engine/training/builtinData';
 import { Trainer } from '../src-main/engine/training/trainer';
 import { BENCH_CNN, BENCH_MLP, benchSpec, WIDE_SIGMOID_MLP, type Layers } from './support/specs';
+import { cpuMs } from './support/timing';
 
 const stepsArg = process.argv.indexOf('--steps');
 const STEPS = stepsArg > 0 ? Number(process.argv[stepsArg + 1]) : 600;
 const roundsArg = process.argv.indexOf('--rounds');
 const ROUNDS = roundsArg > 0 ? Number(process.argv[roundsArg + 1]) : 9;
 const BATCH = 128;
-
-/** This process's CPU time in ms. */
-function cpuMs(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-}
 
 interface Rate {
   /** Samples per second of CPU time. */

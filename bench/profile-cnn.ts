@@ -23,27 +23,14 @@ import { KernelThreads, registerWasmGradientKernels, splitWasmKernels } from '..
 import { join } from 'node:path';
 import '@tensorflow/tfjs-backend-wasm';
 import { benchCnn } from './support/cnn';
+import { arg, cpuMs } from './support/timing';
 
-const arg = (name: string, fallback: string): string => {
-  const i = process.argv.indexOf(name);
-  return i > 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
-};
 const STEPS = Number(arg('--steps', '30'));
 const WARMUP = Number(arg('--warmup', '5'));
 const FAST = arg('--fast-paths', 'all');
 /** Threads for the split kernels (batchSplit.ts); >1 needs `npx electron-vite build` (out/main/kernelWorker.js). */
 const THREADS = Number(arg('--threads', '1'));
 const BATCH = 128;
-
-/**
- * This process's CPU time in ms (user + system). The wasm backend runs on one thread, so on a
- * machine shared with other busy processes CPU time measures the work far more steadily than
- * wall time, which counts the time the scheduler gave to others.
- */
-function cpuMs(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-}
 
 /**
  * The clock of the kernel tables: CPU time, or with --threads > 1 wall time (CPU time would add

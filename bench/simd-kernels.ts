@@ -16,30 +16,12 @@ import { registerWasmGradientKernels } from '../src-main/engine/backend/wasmGrad
 import { MAX_POOL_GRAD_TUNING } from '../src-main/engine/backend/wasm/poolGradients';
 import { SUM_TUNING } from '../src-main/engine/backend/wasm/reductions';
 import { ADD_TUNING } from '../src-main/engine/backend/wasm/elementwise';
+import { arg, medianCpuMs } from './support/timing';
 
-const arg = (name: string, fallback: string): string => {
-  const i = process.argv.indexOf(name);
-  return i > 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
-};
 const REPS = Number(arg('--reps', '30'));
 const ROUNDS = Number(arg('--rounds', '3'));
 
-const cpuMs = (): number => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
-
-function time(run: () => void): number {
-  for (let i = 0; i < 3; i++) run();
-  const ms: number[] = [];
-  for (let i = 0; i < REPS; i++) {
-    const t0 = cpuMs();
-    run();
-    ms.push(cpuMs() - t0);
-  }
-  ms.sort((a, b) => a - b);
-  return ms[Math.floor(ms.length / 2)]!;
-}
+const time = (run: () => void): number => medianCpuMs(run, REPS);
 
 /** Times each path in turn, ROUNDS times, and prints one line per case. */
 function compare(label: string, paths: Record<string, (on: boolean) => void>, run: () => void): void {

@@ -19,11 +19,8 @@ import { join } from 'node:path';
 import { KernelThreads, registerWasmGradientKernels, splitWasmKernels } from '../src-main/engine/backend/wasmGradients';
 import { splitRules } from '../src-main/engine/backend/wasm/splitRules';
 import type { KernelFn } from '../src-main/engine/backend/wasm/kernelOps';
+import { arg } from './support/timing';
 
-const arg = (name: string, fallback: string): string => {
-  const i = process.argv.indexOf(name);
-  return i > 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
-};
 const THREADS = Number(arg('--threads', String(Math.min(os.availableParallelism(), 4))));
 const REPS = Number(arg('--reps', '25'));
 

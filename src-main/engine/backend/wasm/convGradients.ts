@@ -6,7 +6,7 @@
 import { im2colTransposed } from './im2col';
 import { simdKernels } from './simd/simdKernels';
 import { simdFilterGradient } from './convSimd';
-import { heapView, onHeap, releaseView, toNHWC, withOps, type Conv2DInfo, type ConvAttrs, type Info, type KernelArgs, type Ops, type TF, type WasmBackendFull } from './kernelOps';
+import { heapView, nhwcConvInfo, onHeap, releaseView, toNHWC, withOps, type Conv2DInfo, type ConvAttrs, type Info, type KernelArgs, type Ops, type TF, type WasmBackendFull } from './kernelOps';
 
 /**
  * `Conv2DBackpropFilter`: dW[i,j,c,o] = Σ_{n,y,x} xpad[n, y·sH + i·dH, x·sW + j·dW, c] · dy[n,y,x,o],
@@ -72,16 +72,7 @@ export function conv2DBackpropFilter(tf: TF) {
       const nchw = attrs.dataFormat === 'NCHW';
       const xN = nchw ? ops.transpose(x, [0, 2, 3, 1]) : x;
       const dyN = nchw ? ops.transpose(dy, [0, 2, 3, 1]) : dy;
-      const info = tf.backend_util.computeConv2DInfo(
-        xN.shape as [number, number, number, number],
-        attrs.filterShape,
-        attrs.strides,
-        attrs.dilations ?? 1,
-        attrs.pad,
-        attrs.dimRoundingMode,
-        false,
-        'channelsLast',
-      );
+      const info = nhwcConvInfo(tf, xN.shape, attrs.filterShape, attrs);
       const { batchSize: n, inChannels: c, outHeight: oh, outWidth: ow, outChannels: oc, filterHeight: fh, filterWidth: fw } = info;
       if (dyN.shape.join() !== [n, oh, ow, oc].join()) {
         throw new Error(`Conv2DBackpropFilter: dy has shape [${dyN.shape}], expected [${[n, oh, ow, oc]}]`);
@@ -223,16 +214,7 @@ export function conv2DBackpropInput(tf: TF) {
       const nchw = attrs.dataFormat === 'NCHW';
       const inShape = (nchw ? toNHWC(attrs.inputShape) : attrs.inputShape) as [number, number, number, number];
       const dyN = nchw ? ops.transpose(dy, [0, 2, 3, 1]) : dy;
-      const info = tf.backend_util.computeConv2DInfo(
-        inShape,
-        filter.shape as [number, number, number, number],
-        attrs.strides,
-        attrs.dilations ?? 1,
-        attrs.pad,
-        attrs.dimRoundingMode,
-        false,
-        'channelsLast',
-      );
+      const info = nhwcConvInfo(tf, inShape, filter.shape, attrs);
       const { batchSize: n, inHeight: h, inWidth: w, outHeight: oh, outWidth: ow, outChannels: oc } = info;
       const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw, filterHeight: fh, filterWidth: fw } = info;
       let d = dyN;

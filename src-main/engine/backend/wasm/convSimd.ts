@@ -12,7 +12,7 @@
  * sW·C floats.
  */
 import { heapOffset, simdKernels, type SimdKernels } from './simd/simdKernels';
-import { padRows, withOps, type Conv2DInfo, type ConvAttrs, type Info, type KernelArgs, type KernelFn, type Ops, type TF, type WasmBackendFull } from './kernelOps';
+import { nhwcConvInfo, padRows, withOps, type Conv2DInfo, type ConvAttrs, type Info, type KernelArgs, type KernelFn, type Ops, type TF, type WasmBackendFull } from './kernelOps';
 
 /** Off: every `Conv2D` and `FusedConv2D` goes to XNNPACK (set by the bench that compares the two). */
 export const CONV_SIMD = { forward: true };
@@ -53,16 +53,7 @@ export function simdFusedConv2D(tf: TF, previous: KernelFn) {
 /** The convolution's geometry when the SIMD kernel computes it (float32 NHWC, oC % 4 == 0, a non-empty output), else null. */
 function convolutionInfo(tf: TF, x: Info, filter: Info, attrs: ConvAttrs): Conv2DInfo | null {
   if (attrs.dataFormat === 'NCHW' || x.dtype !== 'float32' || filter.dtype !== 'float32' || x.shape.length !== 4 || filter.shape[3]! % 4 !== 0) return null;
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filter.shape as [number, number, number, number],
-    attrs.strides,
-    attrs.dilations ?? 1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    'channelsLast',
-  );
+  const info = nhwcConvInfo(tf, x.shape, filter.shape, attrs);
   return info.outHeight > 0 && info.outWidth > 0 && info.batchSize > 0 ? info : null;
 }
 

@@ -180,6 +180,12 @@ export function releaseView(backend: unknown, view: Info): void {
   internals.dataIdMap.delete(view.dataId);
 }
 
+/** The geometry of a conv2d of an NHWC input of `inShape` with a filter of `filterShape` (the kernels' attributes). */
+export function nhwcConvInfo(tf: TF, inShape: number[], filterShape: number[], attrs: ConvAttrs): Conv2DInfo {
+  type Shape4 = [number, number, number, number];
+  return tf.backend_util.computeConv2DInfo(inShape as Shape4, filterShape as Shape4, attrs.strides, attrs.dilations ?? 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
+}
+
 /** NCHW → NHWC for a shape. */
 export const toNHWC = (s: number[]): number[] => [s[0]!, s[2]!, s[3]!, s[1]!];
 

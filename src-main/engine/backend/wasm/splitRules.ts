@@ -5,10 +5,8 @@
  * shape and attributes, and the call's work, which batchSplit weighs against the bytes a split
  * copies.
  */
-import type { ConvAttrs, Info, TF } from './kernelOps';
+import { nhwcConvInfo, type ConvAttrs, type Info, type TF } from './kernelOps';
 import type { SplitRule } from './batchSplit';
-
-type Shape4 = [number, number, number, number];
 
 /**
  * Convolutions split when they do at least this many multiply-adds per element copied. Measured
@@ -23,7 +21,7 @@ const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b,
 /** The rules, for the kernels registered on `tf` (only NHWC convolutions split). */
 export function splitRules(tf: TF): Record<string, SplitRule> {
   const convOut = (x: Info, filter: readonly number[], attrs: ConvAttrs, n: number): number[] =>
-    tf.backend_util.computeConv2DInfo(withBatch(x.shape, n) as Shape4, filter as Shape4, attrs.strides, attrs.dilations ?? 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast').outShape;
+    nhwcConvInfo(tf, withBatch(x.shape, n), [...filter], attrs).outShape;
   const nhwc = (attrs: Record<string, unknown>): boolean => (attrs as ConvAttrs).dataFormat !== 'NCHW';
   /** The forward convolution, plain or fused: x split, the filter (and bias) whole. */
   const forward: SplitRule = {
