@@ -1,5 +1,6 @@
 /**
- * The CNN's convolution kernels and max-pool gradients, call by call, on each path.
+ * The CNN's convolution kernels, call by call, on each path (the pooling gradient, sums and adds:
+ * bench/simd-kernels.ts).
  *
  *   npm run bench -- filter-grad [--reps N] [--group-kib 0,256,768,1536]
  *
@@ -8,8 +9,8 @@
  * convGradients.ts (the SIMD kernel 'runs' and XNNPACK's three; the swapped convolution for each
  * group size in KiB of dy, 0: the whole batch in one group); the forward Conv2D of both layers and
  * conv2's input gradient (a forward convolution of padded dy) on the SIMD kernel and on XNNPACK,
- * with a fresh filter each call as in training; MaxPoolGrad on the two pools' inputs. CPU time
- * per call (median of --reps calls after warm-up), on one thread.
+ * with a fresh filter each call as in training. CPU time per call (median of --reps calls after
+ * warm-up), on one thread.
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -72,18 +73,6 @@ async function main(): Promise<void> {
     CONV_SIMD.forward = true;
     console.log(`Conv2D ${conv.name} x [${conv.x}] filter [${conv.filter}] ms/call: ${cells.join('  ')}`);
     tf.dispose([x, filter]);
-  }
-  for (const shape of [
-    [128, 28, 28, 16],
-    [128, 14, 14, 32],
-  ] as [number, number, number, number][]) {
-    const x = tf.relu(tf.randomNormal(shape, 0, 1, 'float32', 3)) as tf.Tensor4D;
-    const out = tf.maxPool(x, 2, 2, 'valid');
-    const dy = tf.randomNormal(out.shape, 0, 1, 'float32', 4);
-    const attrs = { filterSize: [2, 2], strides: [2, 2], pad: 'valid' };
-    const ms = time(() => (tf.engine().runKernel('MaxPoolGrad', { dy, input: x, output: out }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor).dispose());
-    console.log(`MaxPoolGrad x [${shape}] (after relu) ms/call: ${ms.toFixed(2)}`);
-    tf.dispose([x, out, dy]);
   }
 }
 
