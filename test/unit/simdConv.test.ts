@@ -3,7 +3,8 @@
  * backend: every tile of the kernel (16 output channels and 4 left over, an odd last position),
  * strides, dilations, 'same', 'valid' and explicit padding (cropped where it reaches past the
  * last tap), one input channel, 1×1 filters; and the calls it leaves to XNNPACK. `FusedConv2D`
- * (bias and relu in the kernel) likewise, and the activations it leaves to XNNPACK.
+ * (bias and relu in the kernel) likewise, and the activations it leaves to XNNPACK; the dense
+ * layers' transposed products (matMul.ts) and the cases they leave to XNNPACK.
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -88,6 +89,40 @@ describe('FusedConv2D on the SIMD kernel', () => {
         expect(calls).toHaveBeenCalledTimes(k.simd ? 1 : 0);
       } finally {
         calls.mockRestore();
+      }
+    });
+  }
+});
+
+describe('the transposed matrix products on the SIMD kernels', () => {
+  const CASES: { ta: boolean; tb: boolean; n: number; bias: boolean; kernel: 'gemmRuns' | 'convRuns' | null }[] = [
+    { ta: true, tb: false, n: 8, bias: false, kernel: 'gemmRuns' },
+    { ta: false, tb: true, n: 8, bias: false, kernel: 'convRuns' },
+    // Left to XNNPACK: columns not in fours, both transposed, and the fused product's bias.
+    { ta: true, tb: false, n: 6, bias: false, kernel: null },
+    { ta: true, tb: true, n: 8, bias: false, kernel: null },
+    { ta: true, tb: false, n: 8, bias: true, kernel: null },
+  ];
+  for (const [i, c] of CASES.entries()) {
+    it(`${c.bias ? '_FusedMatMul' : 'BatchMatMul'} transposeA=${c.ta} transposeB=${c.tb}, ${c.n} columns: ${c.kernel ?? 'XNNPACK'}`, async () => {
+      const [m, k] = [7, 5];
+      const aShape = [1, c.ta ? k : m, c.ta ? m : k];
+      const bShape = [1, c.tb ? c.n : k, c.tb ? k : c.n];
+      const inputs: Record<string, { values: Float32Array; shape: number[] }> = {
+        a: { values: random(size(aShape), 500 + i), shape: aShape },
+        b: { values: random(size(bShape), 550 + i), shape: bShape },
+      };
+      if (c.bias) inputs.bias = { values: random(c.n, 590 + i), shape: [c.n] };
+      const kernels = simdKernels(tf.backend())!;
+      const spies = { gemmRuns: vi.spyOn(kernels, 'gemmRuns'), convRuns: vi.spyOn(kernels, 'convRuns') };
+      try {
+        const name = c.bias ? '_FusedMatMul' : 'BatchMatMul';
+        const attrs = c.bias ? { transposeA: c.ta, transposeB: c.tb, activation: 'relu' } : { transposeA: c.ta, transposeB: c.tb };
+        expect(await compare(name, inputs, attrs)).toBeLessThan(1e-5);
+        for (const [kernel, spy] of Object.entries(spies)) expect(spy, kernel).toHaveBeenCalledTimes(kernel === c.kernel ? 1 : 0);
+      } finally {
+        spies.gemmRuns.mockRestore();
+        spies.convRuns.mockRestore();
       }
     });
   }

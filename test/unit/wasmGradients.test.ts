@@ -225,6 +225,9 @@ describe('transposed matrix products on wasm match cpu', () => {
     { m: 128, k: 784, n: 16, batch: 1 },
     { m: 33, k: 64, n: 65, batch: 1 },
     { m: 6, k: 5, n: 4, batch: 3 },
+    // The SIMD kernels' tiles: 16 columns and 4 left over, an odd row or position last, one term.
+    { m: 33, k: 9, n: 20, batch: 1 },
+    { m: 3, k: 1, n: 8, batch: 1 },
   ];
   for (const [i, c] of MATMUL_CASES.entries()) {
     for (const [ta, tb] of [
