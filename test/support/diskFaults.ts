@@ -19,9 +19,19 @@ export function mountTmpfs(dir: string, bytes: number): string | null {
   return run('mount', ['-t', 'tmpfs', '-o', `size=${bytes}`, 'tmpfs', dir]);
 }
 
-/** Remounts a mounted tmpfs read-only (open files are not needed: the writers open per write). */
+/**
+ * Remounts a mounted tmpfs read-only. The run's writers open a file per write, so the remount
+ * is refused ("mount point is busy") only while a write is in flight: it is tried again, every
+ * 20 ms for up to 2 s (a snapshot every few steps of a fast model is often in flight).
+ */
 export function remountReadOnly(dir: string): string | null {
-  return run('mount', ['-o', 'remount,ro', dir]);
+  let why: string | null = null;
+  for (let attempt = 0; attempt < 100; attempt++) {
+    why = run('mount', ['-o', 'remount,ro', dir]);
+    if (why === null || !/busy/i.test(why)) return why;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+  }
+  return why;
 }
 
 export function unmount(dir: string): void {
