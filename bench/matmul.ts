@@ -1,11 +1,12 @@
 /**
- * The transposed matrix products of dense layers' backward passes, call by call, on the SIMD
- * kernels and on the XNNPACK path (matMul.ts), alternating.
+ * The matrix products of dense layers in training, call by call, on the SIMD kernels and on the
+ * XNNPACK path (matMul.ts), alternating.
  *
  *   npm run bench -- matmul [--reps N]
  *
- * xᵀ·dy (the weight gradient, `BatchMatMul` transposeA) and dy·Wᵀ (the input gradient,
- * transposeB) on the shapes of the mnist-cnn preset's dense layer (3136 → 128, batch 64) and of
+ * x·W (the forward product under a gradient tape, which tfjs does not fuse with a relu), xᵀ·dy
+ * (the weight gradient, `BatchMatMul` transposeA) and dy·Wᵀ (the input gradient, transposeB) on
+ * the shapes of the mnist-cnn preset's dense layer (3136 → 128, batch 64) and of
  * the MLPs (784-128-10, batch 128; 784-1000, batch 32). CPU time per call on one thread (median
  * of --reps calls after warm-up), two rounds; each product is checked against the other path.
  */
@@ -18,8 +19,10 @@ import { arg, medianCpuMs } from './support/timing';
 const REPS = Number(arg('--reps', '20'));
 
 const CASES: [string, number[], number[], boolean, boolean][] = [
+  ['mnist-cnn dense x·W', [64, 3136], [3136, 128], false, false],
   ['mnist-cnn dense xᵀ·dy', [64, 3136], [64, 128], true, false],
   ['mnist-cnn dense dy·Wᵀ', [64, 128], [3136, 128], false, true],
+  ['MLP 784-128 layer 1 x·W', [128, 784], [784, 128], false, false],
   ['MLP 784-128 layer 1 xᵀ·dy', [128, 784], [128, 128], true, false],
   ['MLP 784-128 layer 2 dy·Wᵀ', [128, 10], [128, 10], false, true],
   ['MLP 784-1000 layer 1 xᵀ·dy, batch 32', [32, 784], [32, 1000], true, false],

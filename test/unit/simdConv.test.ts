@@ -4,7 +4,7 @@
  * strides, dilations, 'same', 'valid' and explicit padding (cropped where it reaches past the
  * last tap), one input channel, 1×1 filters; and the calls it leaves to XNNPACK. `FusedConv2D`
  * (bias and relu in the kernel) likewise, and the activations it leaves to XNNPACK; the dense
- * layers' transposed products (matMul.ts) and the cases they leave to XNNPACK.
+ * layers' matrix products (matMul.ts) and the cases they leave to XNNPACK.
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -94,11 +94,14 @@ describe('FusedConv2D on the SIMD kernel', () => {
   }
 });
 
-describe('the transposed matrix products on the SIMD kernels', () => {
+describe('the matrix products on the SIMD kernels', () => {
   const CASES: { ta: boolean; tb: boolean; n: number; bias: boolean; kernel: 'gemmRuns' | 'convRuns' | null }[] = [
     { ta: true, tb: false, n: 8, bias: false, kernel: 'gemmRuns' },
     { ta: false, tb: true, n: 8, bias: false, kernel: 'convRuns' },
-    // Left to XNNPACK: columns not in fours, both transposed, and the fused product's bias.
+    { ta: false, tb: false, n: 12, bias: false, kernel: 'convRuns' },
+    { ta: false, tb: false, n: 6, bias: false, kernel: null },
+    { ta: false, tb: false, n: 8, bias: true, kernel: null },
+    // Left to XNNPACK: columns not in fours, both transposed, the fused product's bias.
     { ta: true, tb: false, n: 6, bias: false, kernel: null },
     { ta: true, tb: true, n: 8, bias: false, kernel: null },
     { ta: true, tb: false, n: 8, bias: true, kernel: null },

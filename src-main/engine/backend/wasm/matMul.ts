@@ -12,15 +12,15 @@ const size = prod;
 const swapLast = (rank: number): number[] => [...Array.from({ length: rank - 2 }, (_, i) => i), rank - 1, rank - 2];
 
 /**
- * `BatchMatMul` with a transposed operand and a single batch. aᵀ·b and a·bᵀ (a dense layer's
- * weight and input gradients) with N % 4 == 0 run on the SIMD kernels (`simdTransposedA`,
- * `simdTransposedB`; CPU ms per call against the path below, bench/matmul.ts: the mnist-cnn
- * dense layer's xᵀ·dy 1.3 against 1.7-1.8, dy·Wᵀ 2.0 against 3.6-7.7; the MLP 784-128's xᵀ·dy
- * 0.74-0.93 against 0.84-1.0). Otherwise the operand is transposed explicitly (`Transpose`) and
- * the product taken by the replaced kernel with transposeA = transposeB = false, the only case
- * the wasm backend sends to XNNPACK (the others run a blocked scalar loop ~5-10x slower; every
- * dense layer's backward pass has both). Batched and untransposed products go to the replaced
- * kernel as they are.
+ * `BatchMatMul` with a single batch. Plain products with N % 4 == 0 run on the SIMD kernels: aᵀ·b
+ * (a dense layer's weight gradient xᵀ·dy) by `simdTransposedA`, a·b (its forward product in
+ * training) and a·bᵀ (its input gradient dy·Wᵀ, b transposed first) by `simdProduct`. CPU ms per
+ * call against the path below (bench/matmul.ts): the mnist-cnn dense layer's x·W 2.0-2.1 against
+ * 3.5-3.6, xᵀ·dy 1.2-1.3 against 1.6-1.9, dy·Wᵀ 1.8-2.6 against 3.3-7.7; the MLP 784-128's x·W
+ * 0.63-0.68 against 0.77, xᵀ·dy 0.66-0.93 against 0.81-1.0. Otherwise a transposed operand is transposed explicitly (`Transpose`) and the
+ * product taken by the replaced kernel with transposeA = transposeB = false, the only case the
+ * wasm backend sends to XNNPACK (the others run a blocked scalar loop ~5-10x slower; every dense
+ * layer's backward pass has both). Batched products go to the replaced kernel as they are.
  */
 export function untransposedMatMul(tf: TF, fallback: KernelFn) {
   return (args: KernelArgs): Info => {
@@ -28,17 +28,20 @@ export function untransposedMatMul(tf: TF, fallback: KernelFn) {
     const attrs = (args.attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean };
     const ta = attrs.transposeA === true;
     const tb = attrs.transposeB === true;
-    if ((!ta && !tb) || a.dtype !== 'float32' || b.dtype !== 'float32' || prod(a.shape.slice(0, -2)) !== 1 || prod(b.shape.slice(0, -2)) !== 1) {
+    if (a.dtype !== 'float32' || b.dtype !== 'float32' || prod(a.shape.slice(0, -2)) !== 1 || prod(b.shape.slice(0, -2)) !== 1) {
       return fallback(args) as Info;
     }
     // The SIMD kernels compute the plain product: `_FusedMatMul` (a bias, an activation) sends its
-    // transposed products here too, to the XNNPACK path that applies them.
+    // products here too, to the XNNPACK path that applies them.
     const plain = args.inputs.bias === undefined && args.inputs.preluActivationWeights === undefined && ((args.attrs as { activation?: string } | undefined)?.activation ?? 'linear') === 'linear';
-    const simd = MATMUL_TUNING.simd && plain && ta !== tb ? simdKernels(args.backend) : null;
+    const columns = tb ? b.shape[b.shape.length - 2]! : b.shape[b.shape.length - 1]!;
+    const simd = MATMUL_TUNING.simd && plain && !(ta && tb) && columns % 4 === 0 ? simdKernels(args.backend) : null;
+    if (!simd && !ta && !tb) return fallback(args) as Info;
     return withOps(tf, args.backend, (ops) => {
       if (simd) {
-        const product = ta ? simdTransposedA(ops, args.backend, simd, a, b) : simdTransposedB(ops, args.backend, simd, a, b);
+        const product = ta ? simdTransposedA(ops, args.backend, simd, a, b) : simdProduct(ops, args.backend, simd, a, tb ? ops.transpose(b, swapLast(b.shape.length)) : b);
         if (product) return product;
+        if (!ta && !tb) return ops.run('', args.inputs, attrs, fallback);
       }
       const a2 = ta ? ops.transpose(a, swapLast(a.shape.length)) : a;
       const b2 = tb ? ops.transpose(b, swapLast(b.shape.length)) : b;
@@ -47,7 +50,7 @@ export function untransposedMatMul(tf: TF, fallback: KernelFn) {
   };
 }
 
-/** Whether the transposed products may take the SIMD kernels (the bench turns it off to compare). */
+/** Whether the products may take the SIMD kernels (the bench turns it off to compare). */
 export const MATMUL_TUNING: { simd: boolean } = { simd: true };
 
 /** An int32 table on the heap, filled by `fill` (after the allocation: it may grow the heap). */
@@ -61,12 +64,12 @@ function intTable(ops: Ops, backend: unknown, length: number, fill: (view: Int32
 /**
  * aᵀ·b for a [K, M] and b [K, N] (a dense layer's weight gradient xᵀ·dy) by `gemmRuns`: row t of
  * the product reads column t of a (byte offset 4t, stepping a row, 4M bytes, per k), one run of
- * all K rows; nothing transposed or packed. Null unless N % 4 == 0.
+ * all K rows; nothing transposed or packed. Null for an empty product.
  */
 function simdTransposedA(ops: Ops, backend: unknown, simd: SimdKernels, a: Info, b: Info): Info | null {
   const [k, m] = a.shape.slice(-2) as [number, number];
   const n = b.shape[b.shape.length - 1]!;
-  if (n % 4 !== 0 || k === 0) return null;
+  if (k === 0 || m === 0) return null;
   const rows = intTable(ops, backend, m, (view) => view.forEach((_, t) => (view[t] = 4 * t)));
   const runs = intTable(ops, backend, 3, (view) => view.set([0, 0, k]));
   const out = ops.run('', {}, {}, () => (backend as WasmBackendFull).makeOutput([...a.shape.slice(0, -2), m, n], 'float32'));
@@ -75,19 +78,19 @@ function simdTransposedA(ops: Ops, backend: unknown, simd: SimdKernels, a: Info,
 }
 
 /**
- * a·bᵀ for a [M, K] and b [N, K] (a dense layer's input gradient dy·Wᵀ) by `convRuns`, as a 1×1
- * convolution of M positions with K channels whose filter is bᵀ [K, N] (one `Transpose` of b,
- * the smaller operand in a backward pass). Null unless N % 4 == 0.
+ * a·b for a [M, K] and b [K, N] by `convRuns`, as a 1×1 convolution of M positions with K
+ * channels whose filter is b: a dense layer's forward product in training (XNNPACK packed b, the
+ * weights, anew every step) and, with b = Wᵀ transposed first, its input gradient dy·Wᵀ. Null
+ * for an empty product.
  */
-function simdTransposedB(ops: Ops, backend: unknown, simd: SimdKernels, a: Info, b: Info): Info | null {
+function simdProduct(ops: Ops, backend: unknown, simd: SimdKernels, a: Info, b: Info): Info | null {
   const [m, k] = a.shape.slice(-2) as [number, number];
-  const n = b.shape[b.shape.length - 2]!;
-  if (n % 4 !== 0 || k === 0 || m === 0) return null;
-  const filter = ops.transpose(b, swapLast(b.shape.length));
+  const n = b.shape[b.shape.length - 1]!;
+  if (k === 0 || m === 0) return null;
   const rows = intTable(ops, backend, 1, (view) => (view[0] = 0));
   const runs = intTable(ops, backend, 3, (view) => view.set([0, 0, m]));
   const out = ops.run('', {}, {}, () => (backend as WasmBackendFull).makeOutput([...a.shape.slice(0, -2), m, n], 'float32'));
-  simd.convRuns(heapOffset(backend, a), heapOffset(backend, rows), 1, k, 4 * k, heapOffset(backend, filter), n, heapOffset(backend, out), heapOffset(backend, runs), 1, 0, 0);
+  simd.convRuns(heapOffset(backend, a), heapOffset(backend, rows), 1, k, 4 * k, heapOffset(backend, b), n, heapOffset(backend, out), heapOffset(backend, runs), 1, 0, 0);
   return out;
 }
 
