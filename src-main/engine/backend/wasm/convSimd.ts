@@ -12,7 +12,7 @@
  * sW·C floats.
  */
 import { heapOffset, simdKernels, type SimdKernels } from './simd/simdKernels';
-import { nhwcConvInfo, padRows, withOps, type Conv2DInfo, type ConvAttrs, type Info, type KernelArgs, type KernelFn, type Ops, type TF, type WasmBackendFull } from './kernelOps';
+import { intTable, nhwcConvInfo, padRows, withOps, type Conv2DInfo, type ConvAttrs, type Info, type KernelArgs, type KernelFn, type Ops, type TF, type WasmBackendFull } from './kernelOps';
 
 /** Off: every `Conv2D` and `FusedConv2D` goes to XNNPACK (set by the bench that compares the two). */
 export const CONV_SIMD = { forward: true };
@@ -68,7 +68,7 @@ interface Tables {
    * element; with `perTap`, [fH·fW]: the offsets of each tap's first channel.
    */
   rows: Info;
-  /** int32 [N·oH, 3]: (input byte offset, output-side byte offset, oW) per output row of a sample. */
+  /** int32 [N·oH·3]: (input byte offset, output-side byte offset, oW) per output row of a sample. */
   runs: Info;
   /** Padded width, in positions. */
   wp: number;
@@ -77,8 +77,8 @@ interface Tables {
 /**
  * The padded input and the two tables; `sideChannels` is the channel count of the tensor the
  * runs' second offsets point into (dy for the filter gradient, the output for the forward
- * convolution: both oC). The tables are allocated before any view is taken (an allocation may
- * grow, and so detach, the heap).
+ * convolution: both oC). Each table is filled as soon as it is allocated (`intTable`): a later
+ * allocation may grow, and so detach, the heap.
  */
 function tables(ops: Ops, backend: unknown, x: Info, info: Conv2DInfo, sideChannels: number, perTap = false): Tables {
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow } = info;
@@ -91,18 +91,18 @@ function tables(ops: Ops, backend: unknown, x: Info, info: Conv2DInfo, sideChann
   const wasm = backend as WasmBackendFull;
   const xp = top === 0 && left === 0 && hp === h && wp === w ? x : ops.run('', {}, {}, () => padRows(wasm, x, hp, wp, top, left));
   const rowChannels = perTap ? 1 : c;
-  const rows = ops.run('', {}, {}, () => wasm.makeOutput([fh * fw * rowChannels], 'int32'));
-  const runs = ops.run('', {}, {}, () => wasm.makeOutput([n * oh, 3], 'int32'));
-  const rowView = wasm.typedArrayFromHeap(rows) as unknown as Int32Array;
-  for (let i = 0, r = 0; i < fh; i++) for (let j = 0; j < fw; j++) for (let ch = 0; ch < rowChannels; ch++) rowView[r++] = ((i * dh * wp + j * dw) * c + ch) * 4;
-  const runView = wasm.typedArrayFromHeap(runs) as unknown as Int32Array;
-  for (let b = 0, r = 0; b < n; b++) {
-    for (let y = 0; y < oh; y++, r += 3) {
-      runView[r] = (b * hp + y * sh) * wp * c * 4;
-      runView[r + 1] = (b * oh + y) * ow * sideChannels * 4;
-      runView[r + 2] = ow;
+  const rows = intTable(ops, backend, fh * fw * rowChannels, (view) => {
+    for (let i = 0, r = 0; i < fh; i++) for (let j = 0; j < fw; j++) for (let ch = 0; ch < rowChannels; ch++) view[r++] = ((i * dh * wp + j * dw) * c + ch) * 4;
+  });
+  const runs = intTable(ops, backend, n * oh * 3, (view) => {
+    for (let b = 0, r = 0; b < n; b++) {
+      for (let y = 0; y < oh; y++, r += 3) {
+        view[r] = (b * hp + y * sh) * wp * c * 4;
+        view[r + 1] = (b * oh + y) * ow * sideChannels * 4;
+        view[r + 2] = ow;
+      }
     }
-  }
+  });
   return { xp, rows, runs, wp };
 }
 

@@ -186,6 +186,14 @@ export function nhwcConvInfo(tf: TF, inShape: number[], filterShape: number[], a
   return tf.backend_util.computeConv2DInfo(inShape as Shape4, filterShape as Shape4, attrs.strides, attrs.dilations ?? 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
 }
 
+/** An int32 table on the heap, filled by `fill` (after the allocation: it may grow the heap). */
+export function intTable(ops: Ops, backend: unknown, length: number, fill: (view: Int32Array) => void): Info {
+  const wasm = backend as WasmBackendFull;
+  const table = ops.run('', {}, {}, () => wasm.makeOutput([length], 'int32'));
+  fill(wasm.typedArrayFromHeap(table) as unknown as Int32Array);
+  return table;
+}
+
 /** NCHW → NHWC for a shape. */
 export const toNHWC = (s: number[]): number[] => [s[0]!, s[2]!, s[3]!, s[1]!];
 

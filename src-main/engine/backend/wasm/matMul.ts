@@ -4,7 +4,7 @@
  * layer's backward pass uses, run a blocked scalar loop 5-10x slower, whose `_FusedMatMul` also
  * adds the bias wrongly. Also `Identity` and same-dtype `Cast` without a copy.
  */
-import { prod, withOps, type Info, type KernelArgs, type KernelFn, type Ops, type TF, type WasmBackendFull } from './kernelOps';
+import { intTable, prod, withOps, type Info, type KernelArgs, type KernelFn, type Ops, type TF, type WasmBackendFull } from './kernelOps';
 import { heapOffset, simdKernels, type SimdKernels } from './simd/simdKernels';
 
 const size = prod;
@@ -52,14 +52,6 @@ export function untransposedMatMul(tf: TF, fallback: KernelFn) {
 
 /** Whether the products may take the SIMD kernels (the bench turns it off to compare). */
 export const MATMUL_TUNING: { simd: boolean } = { simd: true };
-
-/** An int32 table on the heap, filled by `fill` (after the allocation: it may grow the heap). */
-function intTable(ops: Ops, backend: unknown, length: number, fill: (view: Int32Array) => void): Info {
-  const wasm = backend as WasmBackendFull;
-  const table = ops.run('', {}, {}, () => wasm.makeOutput([length], 'int32'));
-  fill(wasm.typedArrayFromHeap(table) as unknown as Int32Array);
-  return table;
-}
 
 /**
  * aᵀ·b for a [K, M] and b [K, N] (a dense layer's weight gradient xᵀ·dy) by `gemmRuns`: row t of
