@@ -9,8 +9,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { registerWasmGradientKernels } from '../../src-main/engine/backend/wasmGradients';
+import { NORMS_TUNING } from '../../src-main/engine/backend/wasm/squaredNorms';
 import { compare, convCase, dilateFilter, filterReference, random, relativeError, runKernel, size, type Pad, type Shape4 } from '../support/wasmKernels';
 
 let registered: string[] = [];
@@ -158,7 +159,9 @@ describe('Sum on wasm matches cpu', () => {
 });
 
 describe('TrainbenchSquaredNorms on wasm matches tfjs ops on cpu', () => {
-  it('gives Σx² of each square input and Σ(a − b)² of each pair, leaking nothing', async () => {
+  it.each([true, false])('gives Σx² of each square input and Σ(a − b)² of each pair, leaking nothing (SIMD kernels: %s)', async (simd) => {
+    NORMS_TUNING.simd = simd;
+    onTestFinished(() => void (NORMS_TUNING.simd = true));
     const shapes = [[784, 128], [128], [3, 3, 1, 16], [], [7], [5, 3]];
     const xs = shapes.map((s, i) => random(size(s), 800 + i));
     const ys = shapes.map((s, i) => random(size(s), 900 + i));

@@ -471,4 +471,72 @@
           (local.set $pb (select (local.get $b) (local.get $pb) (i32.eq (local.get $pb) (local.get $bEnd))))
           (br $loop1)))))
   )
+
+  ;; sumSquares: Σ x² over n float32 at $p, in float64 (each square is exact in float64), eight
+  ;; values an iteration into four f64x2 partial sums (a single chain of float64 additions waits
+  ;; on each one's latency), then the last n mod 8 one by one. The training step's gradient and
+  ;; weight norms (squaredNorms.ts).
+  (func (export "sumSquares") (param $p i32) (param $n i32) (result f64)
+    (local $end i32) (local $v v128) (local $w v128) (local $x f64) (local $s f64)
+    (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128)
+    (local.set $end (i32.add (local.get $p) (i32.shl (i32.and (local.get $n) (i32.const -8)) (i32.const 2))))
+    (block $done (loop $more
+      (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+      (local.set $v (v128.load (local.get $p)))
+      (local.set $w (v128.load offset=16 (local.get $p)))
+      (local.set $s0 (f64x2.add (local.get $s0) (f64x2.mul (f64x2.promote_low_f32x4 (local.get $v)) (f64x2.promote_low_f32x4 (local.get $v)))))
+      (local.set $s1 (f64x2.add (local.get $s1) (f64x2.mul (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))))))
+      (local.set $s2 (f64x2.add (local.get $s2) (f64x2.mul (f64x2.promote_low_f32x4 (local.get $w)) (f64x2.promote_low_f32x4 (local.get $w)))))
+      (local.set $s3 (f64x2.add (local.get $s3) (f64x2.mul (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $w) (local.get $w))) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $w) (local.get $w))))))
+      (local.set $p (i32.add (local.get $p) (i32.const 32)))
+      (br $more)))
+    (local.set $s0 (f64x2.add (f64x2.add (local.get $s0) (local.get $s1)) (f64x2.add (local.get $s2) (local.get $s3))))
+    (local.set $s (f64.add (f64x2.extract_lane 0 (local.get $s0)) (f64x2.extract_lane 1 (local.get $s0))))
+    (local.set $end (i32.add (local.get $end) (i32.shl (i32.and (local.get $n) (i32.const 7)) (i32.const 2))))
+    (block $tdone (loop $tail
+      (br_if $tdone (i32.ge_u (local.get $p) (local.get $end)))
+      (local.set $x (f64.promote_f32 (f32.load (local.get $p))))
+      (local.set $s (f64.add (local.get $s) (f64.mul (local.get $x) (local.get $x))))
+      (local.set $p (i32.add (local.get $p) (i32.const 4)))
+      (br $tail)))
+    (local.get $s))
+
+  ;; squaresAndDistance: Σ a² and Σ (a − b)² over n float32 at $a and $b in one pass, in float64
+  ;; (the difference of two float32 in float64 is exact, as in JavaScript), four values an
+  ;; iteration into two f64x2 partial sums each, then the last n mod 4 one by one. A layer's
+  ;; weight norm and update norm (squaredNorms.ts, pairSquares).
+  (func (export "squaresAndDistance") (param $a i32) (param $b i32) (param $n i32) (result f64 f64)
+    (local $end i32) (local $lo v128) (local $hi v128) (local $dlo v128) (local $dhi v128) (local $x f64) (local $d f64)
+    (local $q0 v128) (local $q1 v128) (local $d0 v128) (local $d1 v128) (local $sq f64) (local $sd f64) (local $v v128) (local $w v128)
+    (local.set $end (i32.add (local.get $a) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $done (loop $more
+      (br_if $done (i32.ge_u (local.get $a) (local.get $end)))
+      (local.set $v (v128.load (local.get $a)))
+      (local.set $w (v128.load (local.get $b)))
+      (local.set $lo (f64x2.promote_low_f32x4 (local.get $v)))
+      (local.set $hi (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))))
+      (local.set $dlo (f64x2.sub (local.get $lo) (f64x2.promote_low_f32x4 (local.get $w))))
+      (local.set $dhi (f64x2.sub (local.get $hi) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $w) (local.get $w)))))
+      (local.set $q0 (f64x2.add (local.get $q0) (f64x2.mul (local.get $lo) (local.get $lo))))
+      (local.set $q1 (f64x2.add (local.get $q1) (f64x2.mul (local.get $hi) (local.get $hi))))
+      (local.set $d0 (f64x2.add (local.get $d0) (f64x2.mul (local.get $dlo) (local.get $dlo))))
+      (local.set $d1 (f64x2.add (local.get $d1) (f64x2.mul (local.get $dhi) (local.get $dhi))))
+      (local.set $a (i32.add (local.get $a) (i32.const 16)))
+      (local.set $b (i32.add (local.get $b) (i32.const 16)))
+      (br $more)))
+    (local.set $q0 (f64x2.add (local.get $q0) (local.get $q1)))
+    (local.set $d0 (f64x2.add (local.get $d0) (local.get $d1)))
+    (local.set $sq (f64.add (f64x2.extract_lane 0 (local.get $q0)) (f64x2.extract_lane 1 (local.get $q0))))
+    (local.set $sd (f64.add (f64x2.extract_lane 0 (local.get $d0)) (f64x2.extract_lane 1 (local.get $d0))))
+    (local.set $end (i32.add (local.get $end) (i32.shl (i32.and (local.get $n) (i32.const 3)) (i32.const 2))))
+    (block $tdone (loop $tail
+      (br_if $tdone (i32.ge_u (local.get $a) (local.get $end)))
+      (local.set $x (f64.promote_f32 (f32.load (local.get $a))))
+      (local.set $d (f64.sub (local.get $x) (f64.promote_f32 (f32.load (local.get $b)))))
+      (local.set $sq (f64.add (local.get $sq) (f64.mul (local.get $x) (local.get $x))))
+      (local.set $sd (f64.add (local.get $sd) (f64.mul (local.get $d) (local.get $d))))
+      (local.set $a (i32.add (local.get $a) (i32.const 4)))
+      (local.set $b (i32.add (local.get $b) (i32.const 4)))
+      (br $tail)))
+    (local.get $sq) (local.get $sd))
 )

@@ -39,6 +39,10 @@ export interface SimdKernels {
   sumRows(x: number, rows: number, cols: number, out: number, acc: number, block: number): void;
   /** out[r, j] = a[r, j] + b[j] for [outer, inner] a and out (float32, byte offsets; inner % 4 == 0). */
   addRows(a: number, b: number, out: number, outer: number, inner: number): void;
+  /** Σ x² over n float32 at x, in float64. */
+  sumSquares(x: number, n: number): number;
+  /** [Σ a², Σ (a − b)²] over n float32 at a and b, in float64. */
+  squaresAndDistance(a: number, b: number, n: number): [number, number];
 }
 
 interface BackendInternals {
