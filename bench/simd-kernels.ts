@@ -1,5 +1,5 @@
 /**
- * The SIMD kernels of simd/kernels.wat against the paths they replaced, kernel by kernel, on the
+ * The SIMD kernels of simd/pooling.wat, reductions.wat and elementwise.wat against the paths they replaced, kernel by kernel, on the
  * CNN's shapes (bench/support/cnn.ts, batch 128).
  *
  *   npm run bench -- simd-kernels [--reps N] [--rounds N]

@@ -6,10 +6,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { compileSimdKernels } from '../../scripts/simdKernelsSource.mjs';
+import { compileSimdKernels, simdModuleSource } from '../../scripts/simdKernelsSource.mjs';
 import { KERNELS_WASM_BASE64 } from '../../src-main/engine/backend/wasm/simd/kernelsBinary';
 import { simdKernels, simdUnavailable } from '../../src-main/engine/backend/wasm/simd/simdKernels';
 
@@ -18,8 +17,8 @@ beforeAll(async () => {
 });
 
 describe('SIMD kernels', () => {
-  it('the committed binary is kernels.wat compiled (run `npm run build:simd` after editing it)', async () => {
-    const source = readFileSync(join(__dirname, '../../src-main/engine/backend/wasm/simd/kernels.wat'), 'utf8');
+  it('the committed binary is the .wat sources compiled (run `npm run build:simd` after editing one)', async () => {
+    const source = simdModuleSource(join(__dirname, '../../src-main/engine/backend/wasm/simd'));
     const compiled = Buffer.from(await compileSimdKernels(source)).toString('base64');
     expect(KERNELS_WASM_BASE64).toBe(compiled);
   });

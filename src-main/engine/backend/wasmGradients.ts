@@ -1,7 +1,7 @@
 /**
  * Gradient kernels for the tfjs wasm backend: the one it lacks, and faster versions of those it
  * has as slow scalar loops or that XNNPACK runs slowly in training, built on WebAssembly SIMD
- * kernels of Trainbench's own (`wasm/simd/kernels.wat`: the convolutions and their gradients,
+ * kernels of Trainbench's own (`wasm/simd/*.wat`: the convolutions and their gradients,
  * max-pool gradients, bias sums and adds), on the wasm kernels that run on XNNPACK (BatchMatMul
  * without transposes) or move memory (Transpose, Reshape), or on JavaScript loops over the wasm
  * heap. XNNPACK packs a convolution's filter the first time it sees the tensor, and a training

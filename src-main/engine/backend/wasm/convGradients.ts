@@ -13,7 +13,7 @@ import { heapView, nhwcConvInfo, onHeap, releaseView, toNHWC, withOps, type Conv
  * the gradient of conv2d with respect to its filter (the kernel the wasm backend lacks), in one of
  * four ways (`filterGradientPath`):
  *
- * - 'runs', whenever Trainbench's SIMD kernels run (simd/kernels.wat) and oC is a multiple of 4:
+ * - 'runs', whenever Trainbench's SIMD kernels run (simd/conv.wat) and oC is a multiple of 4:
  *   `gemmRuns` reads the padded input and dy where they lie, nothing copied or packed
  *   (convSimd.ts). The three XNNPACK ways below are its fallbacks. In CPU time per call
  *   (bench/filter-grad.ts): conv1 (x [128, 28, 28, 1], 16 filters) 1.7 ms against 2.4-2.9 ms for

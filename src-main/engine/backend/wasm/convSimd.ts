@@ -1,5 +1,5 @@
 /**
- * Convolutions on Trainbench's SIMD kernels (simd/kernels.wat): the forward `Conv2D` (which the
+ * Convolutions on Trainbench's SIMD kernels (simd/conv.wat): the forward `Conv2D` (which the
  * input gradient runs too, convGradients.ts) and the filter gradient, both reading the padded
  * input where it lies on the wasm heap. Neither packs an operand: XNNPACK packs the filter of a
  * convolution the first time it sees its tensor, and in training every step's filter is a new

@@ -5,7 +5,7 @@
  *
  * The wasm kernel sends every broadcast through a scalar loop that recomputes each element's
  * broadcast index, slower than its own same-shape add (XNNPACK). Here the SIMD kernel `addRows`
- * (simd/kernels.wat) makes one flat pass: 0.24-0.33 against 1.4-2.2 ms for [128, 28, 28, 16] +
+ * (simd/elementwise.wat) makes one flat pass: 0.24-0.33 against 1.4-2.2 ms for [128, 28, 28, 16] +
  * [16], 0.10-0.15 against 0.45-0.63 ms for [128, 14, 14, 32] + [32] (CPU time per call,
  * bench/simd-kernels.ts); the training step's 27 Adds (profile-cnn), of which these two were
  * most of the time, went from 2.1-2.6 to 1.1-1.2 ms. Same-shape adds stay on the wasm kernel:

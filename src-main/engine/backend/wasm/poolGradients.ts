@@ -1,7 +1,7 @@
 /**
  * The pooling gradient kernels for the tfjs wasm backend, `MaxPoolGrad` and `AvgPoolGrad`:
  * JavaScript loops over the wasm heap, and for 2×2 max pooling over channels in fours a SIMD
- * kernel of our own (simd/kernels.wat), replacing the backend's scalar C++ loops.
+ * kernel of our own (simd/pooling.wat), replacing the backend's scalar C++ loops.
  */
 import { onHeap, type Info, type KernelArgs, type KernelFn, type Pair, type TF, type WasmBackendFull } from './kernelOps';
 import { heapOffset, simdKernels } from './simd/simdKernels';
@@ -93,7 +93,7 @@ function routeToFirstMaximum2x2(x: Float32Array, m: Float32Array, g: Float32Arra
  * binary kernels broadcast through a slow path). An all −∞ window routes nothing, as on cpu.
  *
  * Tiling 2×2 windows over channels in fours (the CNN's two pools) take the SIMD kernel
- * `maxPoolGrad2x2` (simd/kernels.wat) instead of the JavaScript loop: four channels a vector,
+ * `maxPoolGrad2x2` (simd/pooling.wat) instead of the JavaScript loop: four channels a vector,
  * compare masks and `and` where the loop computes an index, and all four elements of each window
  * written, so no zero fill. 0.56-0.70 against 2.8-3.4 ms for a [128, 28, 28, 16] ReLU output,
  * 0.16-0.21 against 1.39-1.47 ms for [128, 14, 14, 32] (CPU time per call, bench/simd-kernels.ts);

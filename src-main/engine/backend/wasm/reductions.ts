@@ -8,7 +8,7 @@
  * than float32, go to the replaced kernel.
  *
  * When the kept size (the columns) is a multiple of 4, the pass is the SIMD kernel `sumRows`
- * (simd/kernels.wat): float32 promoted to float64 two lanes at a time, added in the JavaScript
+ * (simd/reductions.wat): float32 promoted to float64 two lanes at a time, added in the JavaScript
  * loop's order, so both paths give the same bits and the float64 precision stays. Its float64
  * accumulators live in a scratch on the heap, a block of up to 1024 columns (8 KiB, in L1) at a
  * time, four rows streaming through them a pass, since the columns run to thousands for a dense

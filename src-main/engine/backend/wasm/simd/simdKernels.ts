@@ -1,5 +1,5 @@
 /**
- * Trainbench's own WebAssembly SIMD kernels (kernels.wat), instantiated on the tfjs wasm
+ * Trainbench's own WebAssembly SIMD kernels (the .wat files here, compiled into kernelsBinary.ts), instantiated on the tfjs wasm
  * backend's memory so that they read and write tensors in place: a kernel gets byte offsets
  * into the backend's heap (`heapOffset`), no copy in or out.
  *
