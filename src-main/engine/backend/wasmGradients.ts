@@ -36,7 +36,7 @@ import * as tfEngine from '@tensorflow/tfjs';
 import type * as TfModule from '@tensorflow/tfjs';
 import { BACKEND, type KernelFn, type TF } from './wasm/kernelOps';
 import { conv2DBackpropFilter, conv2DBackpropInput } from './wasm/convGradients';
-import { simdConv2D, simdFusedConv2D } from './wasm/convSimd';
+import { simdConv2D } from './wasm/convSimd';
 import { avgPoolGrad, maxPoolGrad } from './wasm/poolGradients';
 import { fusedMatMul, sharedIdentity, untransposedMatMul } from './wasm/matMul';
 import { leadingAxesSum } from './wasm/reductions';
@@ -83,7 +83,7 @@ const MISSING: Record<string, Installer> = {
 /** Kernels the wasm backend registers as slow loops; replaced only when they exist. */
 const FAST_PATHS: Record<string, Installer> = {
   Conv2D: (tf, previous) => (previous ? simdConv2D(tf, previous) : null),
-  FusedConv2D: (tf, previous) => (previous ? simdFusedConv2D(tf, previous) : null),
+  FusedConv2D: (tf, previous) => (previous ? simdConv2D(tf, previous) : null),
   Conv2DBackpropInput: (tf, previous) => (previous ? conv2DBackpropInput(tf) : null),
   MaxPoolGrad: (tf, previous) => (previous ? maxPoolGrad(tf, previous) : null),
   AvgPoolGrad: (tf, previous) => (previous ? avgPoolGrad(tf, previous) : null),

@@ -1,7 +1,9 @@
 /**
  * The conv2d gradient kernels for the tfjs wasm backend: `Conv2DBackpropFilter`, which the
  * backend lacks, and `Conv2DBackpropInput`, which it has as a scalar loop (~12x slower than the
- * forward conv). Both run their multiply-adds in XNNPACK through other wasm kernels.
+ * forward conv). The filter gradient runs on Trainbench's SIMD kernel `gemmRuns` where it can
+ * (convSimd.ts), else in XNNPACK through other wasm kernels; the input gradient is a forward
+ * `Conv2D` (the SIMD kernel `convRuns` where it can, else XNNPACK).
  */
 import { im2colTransposed } from './im2col';
 import { simdKernels } from './simd/simdKernels';

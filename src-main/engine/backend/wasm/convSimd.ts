@@ -12,38 +12,25 @@
  * sW·C floats.
  */
 import { heapOffset, simdKernels, type SimdKernels } from './simd/simdKernels';
-import { intTable, nhwcConvInfo, padRows, withOps, type Conv2DInfo, type ConvAttrs, type Info, type KernelArgs, type KernelFn, type Ops, type TF, type WasmBackendFull } from './kernelOps';
+import { intTable, nhwcConvInfo, padRows, prod, withOps, type Conv2DInfo, type ConvAttrs, type Info, type KernelArgs, type KernelFn, type Ops, type TF, type WasmBackendFull } from './kernelOps';
 
 /** Off: every `Conv2D` and `FusedConv2D` goes to XNNPACK (set by the bench that compares the two). */
 export const CONV_SIMD = { forward: true };
 
 /**
- * The wasm `Conv2D` kernel on `convRuns` for float32 NHWC with oC % 4 == 0 where the SIMD kernels
- * run; every other call goes to `previous` (the backend's XNNPACK convolution).
+ * The wasm `Conv2D` and `FusedConv2D` kernels on `convRuns` (the fused one, a convolution with its
+ * bias and activation, is what tfjs runs outside a gradient tape: validation and the probe), for
+ * float32 NHWC with oC % 4 == 0 where the SIMD kernels run, with a bias of oC values or none and
+ * the activation linear or relu; every other call goes to `previous` (the backend's XNNPACK
+ * convolution of the same name). `Conv2D` has no bias and no activation.
  */
 export function simdConv2D(tf: TF, previous: KernelFn) {
-  return (args: KernelArgs): Info => {
-    const { x, filter } = args.inputs as { x: Info; filter: Info };
-    const simd = simdKernels(args.backend);
-    const info = simd && CONV_SIMD.forward ? convolutionInfo(tf, x, filter, args.attrs as ConvAttrs) : null;
-    if (!simd || !info) return previous(args) as Info;
-    return withOps(tf, args.backend, (ops) => simdConvolution(ops, args.backend, simd, x, filter, info));
-  };
-}
-
-/**
- * The wasm `FusedConv2D` kernel (a convolution, its bias and activation in one call: tfjs runs it
- * outside a gradient tape, for validation and the probe) on `convRuns`, for the activations
- * linear and relu with a bias of oC values or none; every other call goes to `previous`.
- */
-export function simdFusedConv2D(tf: TF, previous: KernelFn) {
   return (args: KernelArgs): Info => {
     const { x, filter, bias, preluActivationWeights } = args.inputs as { x: Info; filter: Info; bias?: Info; preluActivationWeights?: Info };
     const attrs = args.attrs as ConvAttrs & { activation?: string };
     const simd = simdKernels(args.backend);
     const activation = attrs.activation ?? 'linear';
-    const usable =
-      simd && CONV_SIMD.forward && (activation === 'linear' || activation === 'relu') && !preluActivationWeights && (!bias || (bias.dtype === 'float32' && bias.shape.reduce((a, b) => a * b, 1) === filter.shape[3]));
+    const usable = simd && CONV_SIMD.forward && (activation === 'linear' || activation === 'relu') && !preluActivationWeights && (!bias || (bias.dtype === 'float32' && prod(bias.shape) === filter.shape[3]));
     const info = usable ? convolutionInfo(tf, x, filter, attrs) : null;
     if (!simd || !info) return previous(args) as Info;
     return withOps(tf, args.backend, (ops) => simdConvolution(ops, args.backend, simd, x, filter, info, bias, activation === 'relu'));
