@@ -19,7 +19,7 @@ export interface SeedOutcome {
   /** Whether the run met the spec's success criterion; null when the spec has none or the run failed. */
   success: boolean | null;
   /** The run's findings (each in its latest form); `info` ones do not count. */
-  findings: readonly Pick<Finding, 'code' | 'severity'>[];
+  findings: readonly Pick<Finding, 'code' | 'severity' | 'state'>[];
 }
 
 export interface SuccessRate {
@@ -50,6 +50,9 @@ export interface FindingOutcomeRow {
   failed: number;
   successes: number;
   succeeded: number;
+  /** Of `failures` and `successes`: the seeds where it still held at the end (the rest were transient). */
+  failuresHeld: number;
+  successesHeld: number;
 }
 
 export interface SeedSummary {
@@ -117,9 +120,12 @@ export function successRate(outcomes: readonly Pick<SeedOutcome, 'success'>[]): 
 export function findingsByOutcome(outcomes: readonly SeedOutcome[]): FindingOutcomeRow[] {
   const failed = outcomes.filter((o) => o.success === false);
   const succeeded = outcomes.filter((o) => o.success === true);
-  const codesOf = (o: SeedOutcome): Set<string> => new Set(o.findings.filter((f) => f.severity !== 'info').map((f) => f.code));
-  const failedCodes = failed.map(codesOf);
-  const succeededCodes = succeeded.map(codesOf);
+  const codesOf = (o: SeedOutcome, held: boolean): Set<string> =>
+    new Set(o.findings.filter((f) => f.severity !== 'info' && (!held || f.state !== 'resolved')).map((f) => f.code));
+  const failedCodes = failed.map((o) => codesOf(o, false));
+  const succeededCodes = succeeded.map((o) => codesOf(o, false));
+  const failedHeld = failed.map((o) => codesOf(o, true));
+  const succeededHeld = succeeded.map((o) => codesOf(o, true));
   const codes = new Set([...failedCodes, ...succeededCodes].flatMap((s) => [...s]));
   return [...codes].sort().map((code) => ({
     code,
@@ -127,6 +133,8 @@ export function findingsByOutcome(outcomes: readonly SeedOutcome[]): FindingOutc
     failed: failed.length,
     successes: succeededCodes.filter((s) => s.has(code)).length,
     succeeded: succeeded.length,
+    failuresHeld: failedHeld.filter((s) => s.has(code)).length,
+    successesHeld: succeededHeld.filter((s) => s.has(code)).length,
   }));
 }
 
@@ -150,9 +158,16 @@ export function describeSuccess(rate: SuccessRate | null): string {
   return `${rate.successes} of ${rate.judged} (${percent(rate.rate ?? 0)}, 95 % interval ${Math.round(lo * 100)}–${percent(hi)})`;
 }
 
-/** "dead-units in 9 of 11 failures, 0 of 9 successes". */
+/** "dead-units in 9 of 11 failures, 0 of 9 successes" with ", held to the end in 8 · 0" when some were transient. */
 export function describeOutcomeRow(row: FindingOutcomeRow): string {
-  return `${row.code} in ${row.failures} of ${row.failed} failure${row.failed === 1 ? '' : 's'}, ${row.successes} of ${row.succeeded} success${row.succeeded === 1 ? '' : 'es'}`;
+  const base = `${row.code} in ${row.failures} of ${row.failed} failure${row.failed === 1 ? '' : 's'}, ${row.successes} of ${row.succeeded} success${row.succeeded === 1 ? '' : 'es'}`;
+  return row.failuresHeld === row.failures && row.successesHeld === row.successes ? base : `${base}; held to the end in ${row.failuresHeld} · ${row.successesHeld}, the rest resolved`;
+}
+
+/** "22/24 · 0/16", with "(held 20 · 0)" when some were transient: the compare table's cell. */
+export function shortOutcomeRow(row: FindingOutcomeRow): string {
+  const base = `${row.code} ${row.failures}/${row.failed} · ${row.successes}/${row.succeeded}`;
+  return row.failuresHeld === row.failures && row.successesHeld === row.successes ? base : `${base} (held ${row.failuresHeld} · ${row.successesHeld})`;
 }
 
 /** Short numbers for loss tables: 0.00123 → "0.00123", 1.5e-7 → "1.50e-7". */

@@ -140,6 +140,8 @@ export async function createEngine(options: EngineOptions, emit: Emit): Promise<
       const jobId = `job-${nextJob++}`;
       let trainer: Trainer | null = null;
       let diagnosis: Diagnosis | null = null;
+      // Static checks come first: the spec and the data are wrong before any step is taken.
+      const statics = staticChecks(spec, staticData(data));
       const raise = (finding: Finding, change: 'new' | 'update'): void => {
         writer?.appendFinding({ change, ...finding });
         emit('train.finding', { jobId, finding, change });
@@ -160,7 +162,7 @@ export async function createEngine(options: EngineOptions, emit: Emit): Promise<
       try {
         trainer = new Trainer(jobId, spec, data, choice.backend, {
           onStart: (info) => {
-            diagnosis = new Diagnosis(spec, info);
+            diagnosis = new Diagnosis(spec, info, {}, statics);
             diagnosis.subscribe((finding, change) => {
               updates.flush();
               raise(finding, change);
@@ -234,8 +236,7 @@ export async function createEngine(options: EngineOptions, emit: Emit): Promise<
       }
       job = trainer;
       lastSnapshot = null;
-      // Static checks come first: the spec and the data are wrong before any step is taken.
-      for (const finding of staticChecks(spec, staticData(data))) raise(finding, 'new');
+      for (const finding of statics) raise({ ...finding, state: 'active' }, 'new');
       void trainer.run();
       return writer ? { ...trainer.info, runDir: writer.dir } : trainer.info;
     },

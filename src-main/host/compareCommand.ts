@@ -6,7 +6,7 @@
  * B:model.layers.0.activation=elu` is ReLU against ELU on the same seeds.
  */
 import type { Spec } from '@contract';
-import { changeLabel, formatLoss } from '@contract';
+import { changeLabel, formatLoss, shortOutcomeRow } from '@contract';
 import { parseArgs, intFlag, UsageError, type HostFor } from './args';
 import { applyOverrides, readSpecSource, validateSpec } from './specFiles';
 import { RunsFolderSetting, defaultSettingsFile } from './runsFolder';
@@ -71,7 +71,7 @@ export function compareTable(rows: { letter: string; label: string; summary: See
   const body = rows.map(({ letter, label, summary }) => {
     const loss = summary.finalLoss;
     const cell = (v: number | undefined): string => (v === undefined ? '—' : formatLoss(v));
-    const findings = (summary.findingsBySuccess ?? []).map((r) => `${r.code} ${r.failures}/${r.failed} · ${r.successes}/${r.succeeded}`).join(', ');
+    const findings = (summary.findingsBySuccess ?? []).map(shortOutcomeRow).join(', ');
     return [
       letter,
       label,

@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { changeLabel, describeLosses, describeOutcomeRow, describeSuccess, fiveNumberSummary, findingsByOutcome, quantileSorted, summarizeSeeds, wilsonInterval, type SeedOutcome } from '@contract';
+import { changeLabel, describeLosses, describeOutcomeRow, describeSuccess, fiveNumberSummary, shortOutcomeRow, findingsByOutcome, quantileSorted, summarizeSeeds, wilsonInterval, type SeedOutcome } from '@contract';
 
-const outcome = (seed: number, success: boolean | null, finalLoss: number | null, codes: string[] = [], severity: 'info' | 'warning' | 'error' = 'warning'): SeedOutcome => ({
+const outcome = (seed: number, success: boolean | null, finalLoss: number | null, codes: string[] = [], severity: 'info' | 'warning' | 'error' = 'warning', resolved: string[] = []): SeedOutcome => ({
   seed,
   success,
   finalLoss,
-  findings: codes.map((code) => ({ code: code as SeedOutcome['findings'][number]['code'], severity })),
+  findings: [
+    ...codes.map((code) => ({ code: code as SeedOutcome['findings'][number]['code'], severity })),
+    ...resolved.map((code) => ({ code: code as SeedOutcome['findings'][number]['code'], severity, state: 'resolved' as const })),
+  ],
 });
 
 describe('wilsonInterval', () => {
@@ -46,21 +49,25 @@ describe('five-number summary', () => {
 describe('findings by outcome', () => {
   const runs = [
     outcome(1, false, 0.1, ['dead-units', 'duplicate-units']),
-    outcome(2, false, 0.2, ['dead-units']),
+    outcome(2, false, 0.2, ['dead-units'], 'warning', ['overfitting']),
     outcome(3, false, null, ['non-finite', 'dead-units']),
-    outcome(4, true, 0.001, ['plateau']),
+    outcome(4, true, 0.001, ['plateau'], 'warning', ['overfitting']),
     outcome(5, true, 0.002, ['dead-units'], 'info'),
     outcome(6, null, 0.3, ['linear-units']),
   ];
 
   it('counts each code once per seed, in failures and successes, ignoring info and unjudged seeds', () => {
     expect(findingsByOutcome(runs)).toEqual([
-      { code: 'dead-units', failures: 3, failed: 3, successes: 0, succeeded: 2 },
-      { code: 'duplicate-units', failures: 1, failed: 3, successes: 0, succeeded: 2 },
-      { code: 'non-finite', failures: 1, failed: 3, successes: 0, succeeded: 2 },
-      { code: 'plateau', failures: 0, failed: 3, successes: 1, succeeded: 2 },
+      { code: 'dead-units', failures: 3, failed: 3, successes: 0, succeeded: 2, failuresHeld: 3, successesHeld: 0 },
+      { code: 'duplicate-units', failures: 1, failed: 3, successes: 0, succeeded: 2, failuresHeld: 1, successesHeld: 0 },
+      { code: 'non-finite', failures: 1, failed: 3, successes: 0, succeeded: 2, failuresHeld: 1, successesHeld: 0 },
+      { code: 'overfitting', failures: 1, failed: 3, successes: 1, succeeded: 2, failuresHeld: 0, successesHeld: 0 },
+      { code: 'plateau', failures: 0, failed: 3, successes: 1, succeeded: 2, failuresHeld: 0, successesHeld: 1 },
     ]);
-    expect(describeOutcomeRow(findingsByOutcome(runs)[0]!)).toBe('dead-units in 3 of 3 failures, 0 of 2 successes');
+    const rows = findingsByOutcome(runs);
+    expect(describeOutcomeRow(rows[0]!)).toBe('dead-units in 3 of 3 failures, 0 of 2 successes');
+    expect(describeOutcomeRow(rows[3]!)).toBe('overfitting in 1 of 3 failures, 1 of 2 successes; held to the end in 0 · 0, the rest resolved');
+    expect(shortOutcomeRow(rows[3]!)).toMatch(/\(held 0 · 0\)$/);
   });
 
   it('summarises a repeated run: rate with interval, losses, NaN count', () => {

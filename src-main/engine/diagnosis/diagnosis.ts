@@ -7,9 +7,10 @@
  * plateau). `staticChecks` runs before training, from the spec and the dataset alone.
  */
 import type { EpochSummary, JobInfo, NonFiniteReport, ProbeResult, RunFinal, Snapshot, Spec, StepPoint } from '@contract';
-import { findingKey, type Finding } from '@contract/findings';
+import { findingKey, isActive, type Finding, type FindingCode } from '@contract/findings';
+import { causeOf, resolutionWords } from './lifecycle';
 import { resolveThresholds, type Thresholds } from './thresholds';
-import { advanceStreaks, makeContext, unitNoun, type DetectorContext, type LayerRef, type UnitStreaks } from './common';
+import { advanceStreaks, fmt as fmtShort, makeContext, unitNoun, type DetectorContext, type LayerRef, type UnitStreaks } from './common';
 import { deadUnits, isDead, watchesDead } from './detectors/deadUnits';
 import { isLinear, linearSettledWords, linearUnits, watchesLinear } from './detectors/linearUnits';
 import { isSaturated, saturatedUnits, watchesSaturated } from './detectors/saturatedUnits';
@@ -114,6 +115,8 @@ export class Diagnosis {
   private firstNullLoss: StepPoint | null = null;
 
   private readonly blockSize: number;
+  /** Loss blocks in a row a series finding's evidence must fail on before it counts as resolved. */
+  private readonly resolveBlocks: number;
   private open: OpenBlock | null = null;
   /** The most recent loss blocks (diverging-loss reads them); the plateau tracker sees every one. */
   private readonly blocks: Ring<LossBlock>;
@@ -129,12 +132,22 @@ export class Diagnosis {
   private readonly weightsSeenAt = new Map<string, number>();
   private lastProbe: ProbeResult | null = null;
 
+  /** Per active finding (by key): since when, and on how many evaluations in a row, its evidence has not held. */
+  private readonly calm = new Map<string, { step: number; count: number }>();
+  /** Where the run has got to: resolutions are dated by it. */
+  private nowStep = 0;
+
   private finished = false;
   private finishing = false;
   /** Time spent in the diagnosis itself, to check that it stays a small share of training. */
   readonly cost = { calls: 0, ms: 0 };
 
-  constructor(spec: Spec, job: JobInfo, thresholds: Partial<Thresholds> = {}) {
+  /**
+   * `statics` are the static checks' findings already raised for this run: they are kept (not
+   * sent again) so that what follows from them can name them as its cause.
+   */
+  constructor(spec: Spec, job: JobInfo, thresholds: Partial<Thresholds> = {}, statics: readonly Finding[] = []) {
+    for (const finding of statics) this.current.set(findingKey(finding), { ...finding, state: finding.state ?? 'active' });
     this.t = resolveThresholds(thresholds);
     this.ctx = makeContext(spec, job);
     for (const layer of this.ctx.layers) {
@@ -144,6 +157,7 @@ export class Diagnosis {
     const t = this.t;
     this.steps = new Ring(Math.max(2 * t.vanishingWindow, 2 * t.unchangedWindow, t.oscillationWindow, t.explodingWindow, 2));
     this.blockSize = Math.max(1, Math.round(t.plateauBlockSteps));
+    this.resolveBlocks = Math.max(1, Math.ceil(t.resolveSteps / this.blockSize));
     this.blocks = new Ring(Math.max(6, t.divergingBlocks, 3));
     this.plateaus = new PlateauTracker(t);
   }
@@ -165,6 +179,7 @@ export class Diagnosis {
     this.timed(() => {
       const t = this.t;
       this.lastStep = point;
+      this.nowStep = point.step;
       this.steps.push(point);
       if (point.accuracy !== null && this.ctx.classes === null) this.ctx.classes = Math.max(2, this.ctx.outputs);
       if (point.loss === null) this.firstNullLoss ??= point;
@@ -175,7 +190,7 @@ export class Diagnosis {
       }
       // The full test runs once per loss block; between blocks only when the norm is already far up.
       const early = this.early ?? (this.earlyPoints.length >= 3 ? earlyBaseline(this.earlyPoints, t) : null);
-      if (!this.current.has('exploding-gradient|') && point.gradNorm !== null && early !== null && point.gradNorm > t.explodingFactor * early.gradNorm) {
+      if (!this.holds('exploding-gradient|') && point.gradNorm !== null && early !== null && point.gradNorm > t.explodingFactor * early.gradNorm) {
         this.emit(explodingGradient(this.steps.last(Math.max(2, t.explodingWindow)), early, this.ctx, t));
       }
       if (this.addToBlock(point)) this.onBlock(false);
@@ -190,7 +205,16 @@ export class Diagnosis {
       this.recentEpochs.push(summary);
       if (this.recentEpochs.length > RECENT_EPOCHS) this.recentEpochs.shift();
       const epochs = this.bestEpoch && !this.recentEpochs.includes(this.bestEpoch) ? [this.bestEpoch, ...this.recentEpochs] : this.recentEpochs;
-      this.emit(overfitting(epochs, this.ctx, this.t));
+      const found = overfitting(epochs, this.ctx, this.t);
+      if (found) this.emit(found);
+      else {
+        // Resolved once validation loss is back at (or below) the best it had when the finding was raised.
+        const previous = this.current.get('overfitting|');
+        const best = previous?.evidence['bestValLoss'];
+        if (previous && isActive(previous) && summary.valLoss !== null && typeof best === 'number' && summary.valLoss <= best) {
+          this.resolve('overfitting|', summary.step, `validation loss was back to ${fmtShort(summary.valLoss)} at epoch ${summary.epoch}, at or below its earlier best (${fmtShort(best)})`);
+        }
+      }
     });
   }
 
@@ -263,8 +287,18 @@ export class Diagnosis {
           ),
         );
       }
+      this.linkCauses();
       this.finished = true;
     });
+  }
+
+  /** Names the cause of findings raised before it was (a plateau seen before the vanishing gradient behind it). */
+  private linkCauses(): void {
+    for (const f of [...this.current.values()]) {
+      if (f.causedBy !== undefined) continue;
+      const cause = causeOf(f, this.current);
+      if (cause !== undefined) this.replace({ ...f, causedBy: cause });
+    }
   }
 
   // -----------------------------------------------------------------------------------------
@@ -279,17 +313,69 @@ export class Diagnosis {
     }
   }
 
-  private emit(finding: Finding | null): void {
-    if (!finding) return;
-    const key = findingKey(finding);
+  private emit(raised: Finding | null): void {
+    if (!raised) return;
+    const key = findingKey(raised);
+    this.calm.delete(key);
     const previous = this.current.get(key);
+    const finding = this.withLifecycle(raised, previous);
     let change: 'new' | 'update' = 'new';
     if (previous) {
-      if (!this.grew(previous, finding)) return;
+      // A resolved finding whose evidence holds again is active again; otherwise only growth is news.
+      const reopened = !isActive(previous) && isActive(finding);
+      if (!reopened && !this.grew(previous, finding)) return;
       change = 'update';
     }
     this.current.set(key, finding);
     for (const listener of this.listeners) listener(finding, change);
+  }
+
+  /** The finding with its state (a plateau learning left is resolved where it ended) and its cause. */
+  private withLifecycle(raised: Finding, previous: Finding | undefined): Finding {
+    const finding: Finding = { ...raised, state: raised.state ?? 'active' };
+    if (finding.code === 'plateau' && typeof finding.evidence['end'] === 'number') {
+      finding.state = 'resolved';
+      finding.resolvedStep = finding.evidence['end'];
+      finding.resolution = `learning resumed after step ${finding.evidence['end']}`;
+    }
+    if (finding.state === 'active') {
+      delete finding.resolvedStep;
+      delete finding.resolution;
+    }
+    const cause = finding.causedBy ?? previous?.causedBy ?? causeOf(finding, this.current);
+    if (cause !== undefined) finding.causedBy = cause;
+    return finding;
+  }
+
+  /** Whether a finding of this key is raised and still active. */
+  private holds(key: string): boolean {
+    const f = this.current.get(key);
+    return f !== undefined && isActive(f);
+  }
+
+  /** Marks an active finding resolved from `step` on, in `words`, and tells the listeners. */
+  private resolve(key: string, step: number, words: string): void {
+    const previous = this.current.get(key);
+    if (!previous || !isActive(previous)) return;
+    this.calm.delete(key);
+    this.replace({ ...previous, state: 'resolved', resolvedStep: Math.max(previous.step, step), resolution: words });
+  }
+
+  /**
+   * The series findings of one code after an evaluation: those in `found` hold (raised, or
+   * kept active); an active one not among them is resolved once its evidence has failed on
+   * `resolveBlocks` evaluations in a row, dated from the first of them.
+   */
+  private settle(code: FindingCode, found: readonly Finding[]): void {
+    const holding = new Set(found.map((f) => findingKey(f)));
+    for (const f of found) this.emit(f);
+    for (const [key, f] of [...this.current]) {
+      if (f.code !== code || !isActive(f) || holding.has(key)) continue;
+      const calm = this.calm.get(key) ?? { step: this.nowStep, count: 0 };
+      calm.count++;
+      this.calm.set(key, calm);
+      if (calm.count >= this.resolveBlocks) this.resolve(key, calm.step, resolutionWords(f, calm.step));
+    }
   }
 
   /**
@@ -360,13 +446,17 @@ export class Diagnosis {
     const t = this.t;
     const ctx = this.ctx;
     this.emit(plateau(this.plateaus, { firstLoss: this.firstLoss, final, lastStep: this.lastStep?.step ?? 0 }, ctx, t));
-    if (!this.current.has('diverging-loss|')) this.emit(divergingLoss(this.blocks.toArray(), this.lowest, ctx, t));
     const points = this.steps.toArray();
     const early = this.early ?? earlyBaseline(this.earlyPoints, t);
-    if (!this.current.has('exploding-gradient|')) this.emit(explodingGradient(this.steps.last(Math.max(2, t.explodingWindow)), early, ctx, t));
-    for (const f of vanishingGradient(points, ctx, t, early)) this.emit(f);
-    for (const f of unchangedWeights(points, ctx, t, early)) this.emit(f);
-    if (!this.current.has('oscillating-loss|')) this.emit(oscillatingLoss(points, this.early?.loss ?? this.firstLoss, ctx, t));
+    const one = (f: Finding | null): Finding[] => (f ? [f] : []);
+    this.settle('diverging-loss', one(divergingLoss(this.blocks.toArray(), this.lowest, ctx, t)));
+    this.settle('exploding-gradient', one(explodingGradient(this.steps.last(Math.max(2, t.explodingWindow)), early, ctx, t)));
+    this.settle('vanishing-gradient', vanishingGradient(points, ctx, t, early));
+    const unchanged = unchangedWeights(points, ctx, t, early);
+    this.settle('unchanged-weights', unchanged);
+    // Nothing moves: the loss's ups and downs are the batches', not a learning rate's.
+    const frozen = unchanged.length > 0 && unchanged.length === ctx.parameterLayers.length;
+    this.settle('oscillating-loss', frozen ? [] : one(oscillatingLoss(points, this.early?.loss ?? this.firstLoss, ctx, t)));
   }
 
   /** Advances the per-unit streaks with a probe, then judges them. */
@@ -384,8 +474,39 @@ export class Diagnosis {
       if (watchesLinear(layer.activation, layer.isOutput)) state.linear = advanceStreaks(state.linear ?? null, stats.units, (u) => isLinear(stats.active[u]!, t), probe.step, probe.epoch);
       if (watchesSaturated(layer.activation, layer.isOutput)) state.saturated = advanceStreaks(state.saturated ?? null, stats.units, (u) => isSaturated(stats.saturated[u]!, t), probe.step, probe.epoch);
       this.units.set(layer.name, state);
+      this.settleUnits(layer, 'dead-units', state.dead, t.deadMinProbes, probe.step);
+      this.settleUnits(layer, 'linear-units', state.linear, t.linearMinProbes, probe.step);
+      this.settleUnits(layer, 'saturated-units', state.saturated, t.saturatedMinProbes, probe.step);
     }
     for (const finding of this.judgeUnits(probe, t)) this.emit(finding);
+  }
+
+  /**
+   * Resolves a layer's active unit finding once none of its units has met the condition on
+   * `probes` probes in a row (units revived, bending again, out of saturation).
+   */
+  private settleUnits(layer: LayerRef, code: 'dead-units' | 'linear-units' | 'saturated-units', streaks: UnitStreaks | undefined, probes: number, step: number): void {
+    const key = findingKey({ code, layer: layer.name });
+    const finding = this.current.get(key);
+    if (!finding || !isActive(finding) || !streaks) return;
+    const still = (finding.units ?? []).some((u) => (streaks.count[u] ?? 0) > 0);
+    if (still) {
+      this.calm.delete(key);
+      return;
+    }
+    const calm = this.calm.get(key) ?? { step, count: 0 };
+    calm.count++;
+    this.calm.set(key, calm);
+    if (calm.count >= Math.max(1, probes)) this.resolve(key, calm.step, resolutionWords(finding, calm.step));
+  }
+
+  /** The first finding that disturbed training (an exploding gradient, a diverging loss, a NaN), if any. */
+  private disturbance(): Finding | null {
+    let first: Finding | null = null;
+    for (const f of this.current.values()) {
+      if ((f.code === 'exploding-gradient' || f.code === 'diverging-loss' || f.code === 'non-finite') && (first === null || f.step < first.step)) first = f;
+    }
+    return first;
   }
 
   /** The unit findings the streaks support at a probe (null entries left out). */
@@ -396,7 +517,7 @@ export class Diagnosis {
       const state = layer ? this.units.get(layer.name) : undefined;
       if (!layer || !state || stats.nonFinite > 0) continue;
       const at = { layer, step: probe.step, epoch: probe.epoch };
-      if (state.dead) findings.push(deadUnits({ ...at, fraction: stats.active, streaks: state.dead }, this.ctx, t));
+      if (state.dead) findings.push(deadUnits({ ...at, fraction: stats.active, streaks: state.dead }, this.ctx, t, this.disturbance()));
       if (state.linear) findings.push(linearUnits({ ...at, fraction: stats.active, streaks: state.linear, dead: this.deadNow.get(layer.name) }, this.ctx, t));
       if (state.saturated) findings.push(saturatedUnits({ ...at, fraction: stats.saturated, streaks: state.saturated }, this.ctx, t));
     }
@@ -430,6 +551,9 @@ export class Diagnosis {
         severity: 'info',
         evidence: { ...previous.evidence, recoveredBy: lastStep },
         message: `${previous.message} ${end}`,
+        ...(isActive(previous) && (previous.code !== 'linear-units' || stillOn.length === 0)
+          ? { state: 'resolved' as const, resolvedStep: lastStep, resolution: resolutionWords(previous, lastStep) }
+          : {}),
       });
     }
   }

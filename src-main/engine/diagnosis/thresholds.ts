@@ -81,8 +81,14 @@ export interface Thresholds {
   vanishingRatio: number;
   /** ...or below this absolute value. DESIGN: 1e-8. */
   vanishingAbsolute: number;
-  /** Steps the condition must hold without a break. DESIGN: "a sustained window". */
+  /** Steps the condition is judged over. DESIGN: "a sustained window". */
   vanishingWindow: number;
+  /**
+   * Share of the window's steps the condition must hold on (and its median must meet it):
+   * an unbroken streak missed a textbook case whose first layer sat at ~2.5e-5 of the largest
+   * layer's gradient for the whole run, with noise crossing 1e-4 now and then.
+   */
+  vanishingShare: number;
   /** The absolute test applies only while the loss is above this: at a near-perfect fit small gradients are right. */
   vanishingMinLoss: number;
   /**
@@ -108,6 +114,13 @@ export interface Thresholds {
    * kicking in (deep-cnn-plateau), not exploding.
    */
   explodingLossRise: number;
+  /**
+   * The growth rule's scale floor: the gradient must end above this multiple of its early
+   * median, and the loss must rise by at least `explodingLossFloor` of its early median. A
+   * healthy run converging to loss 1e-5 saw its gradient grow 2000× from 3e-4 with neither.
+   */
+  explodingGrowthFloor: number;
+  explodingLossFloor: number;
 
   // plateau -------------------------------------------------------------------------------
   /** Steps averaged into one point of the loss curve the plateau detector reads. */
@@ -128,8 +141,22 @@ export interface Thresholds {
   oscillationWindow: number;
   /** Steps averaged per point for mini-batch training (full-batch training reads every step). */
   oscillationBlockSteps: number;
-  /** Share of consecutive points where the direction flips. */
+  /** Full-batch training: share of consecutive steps where the direction flips. */
   oscillationChanges: number;
+  /**
+   * Mini-batch training: the variance of the means of `oscillationBlockSteps` consecutive
+   * steps, about their trend, at least this multiple of what independent batches give
+   * (within-block variance / k). For batch noise the ratio is an F statistic with about
+   * (window/k − 2, window − window/k) degrees of freedom: with 120 steps in blocks of 5,
+   * (22, 96), whose 99.99th percentile is about 3; 5 leaves batch noise at any batch size out.
+   */
+  oscillationNoiseRatio: number;
+  /**
+   * Either training: a lag-1 autocorrelation of the step losses (detrended) at or below minus
+   * this means each step undoes the last, the period-2 bounce of a step too large. Batch noise
+   * gives 0 ± 1/√window (±0.09 over 120 steps): 0.5 is more than five of those.
+   */
+  oscillationAnticorrelation: number;
   /**
    * Median swing between consecutive points, as a fraction of the early loss: mini-batch noise
    * late in training is large relative to the loss then, but small against where it started.
@@ -154,7 +181,12 @@ export interface Thresholds {
   // overfitting ---------------------------------------------------------------------------
   /** Validation loss at least this fraction above its minimum. */
   overfitRise: number;
-  /** Epochs since the minimum. */
+  /**
+   * Epochs since the minimum, and the number of most recent epochs that must all stay above
+   * it (by half of `overfitRise`) with their median above it by all of it: the rise must be
+   * sustained. Two epochs were not enough: a healthy 16-ReLU MLP on 150 rows rose 1.151 → 1.31
+   * over two epochs and then fell to 0.433.
+   */
   overfitPatience: number;
   /** Training loss at least this fraction below its value at the validation minimum ("while training loss falls"). */
   overfitTrainFall: number;
@@ -162,6 +194,13 @@ export interface Thresholds {
   overfitAccuracyDrop: number;
   /** ...or, without accuracy, once validation loss is this fraction above its minimum. */
   overfitWarnRise: number;
+
+  // lifecycle -----------------------------------------------------------------------------
+  /**
+   * Steps a series finding's evidence must fail on, in a row, before it counts as resolved
+   * (rounded up to whole loss blocks): one calm block in a noisy run is not a recovery.
+   */
+  resolveSteps: number;
 
   // unnormalized-input --------------------------------------------------------------------
   /** Largest |input| the network should see. DESIGN: "far from the unit range (0–255 pixels, say)". */
@@ -194,6 +233,7 @@ export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = Object.freeze({
   vanishingRatio: 1e-4,
   vanishingAbsolute: 1e-8,
   vanishingWindow: 100,
+  vanishingShare: 0.8,
   vanishingMinLoss: 1e-3,
   convergedFraction: 1e-3,
 
@@ -202,6 +242,8 @@ export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = Object.freeze({
   explodingGrowth: 1e3,
   explodingWindow: 20,
   explodingLossRise: 1.1,
+  explodingGrowthFloor: 1,
+  explodingLossFloor: 0.1,
 
   plateauBlockSteps: 10,
   plateauBand: 0.02,
@@ -210,9 +252,11 @@ export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = Object.freeze({
   plateauChanceBand: 0.05,
   plateauChanceAccuracy: 1.5,
 
-  oscillationWindow: 60,
+  oscillationWindow: 120,
   oscillationBlockSteps: 5,
   oscillationChanges: 0.6,
+  oscillationNoiseRatio: 5,
+  oscillationAnticorrelation: 0.5,
   oscillationSwing: 0.2,
   oscillationTrendFall: 0.1,
 
@@ -224,10 +268,12 @@ export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = Object.freeze({
   unchangedWindow: 50,
 
   overfitRise: 0.1,
-  overfitPatience: 2,
+  overfitPatience: 5,
   overfitTrainFall: 0.02,
   overfitAccuracyDrop: 0.02,
   overfitWarnRise: 0.5,
+
+  resolveSteps: 50,
 
   inputMaxAbs: 10,
   inputTinyAbs: 1e-2,

@@ -122,12 +122,15 @@ describe('Diagnosis on a synthetic stream', () => {
     }
     diagnosis.finish(final(300, 300));
     const dead = events.filter((e) => e.finding.code === 'dead-units');
-    expect(dead.map((e) => [e.change, e.finding.severity])).toEqual([
-      ['new', 'warning'],
-      ['update', 'info'],
+    // Resolved once unit 1 has been active on two probes in a row (from the probe at step 175), then told at the end.
+    expect(dead.map((e) => [e.change, e.finding.severity, e.finding.state, e.finding.resolvedStep])).toEqual([
+      ['new', 'warning', 'active', undefined],
+      ['update', 'warning', 'resolved', 175],
+      ['update', 'info', 'resolved', 175],
     ]);
-    expect(dead[1]!.finding.evidence['recoveredBy']).toBe(300);
-    expect(dead[1]!.finding.message).toMatch(/By the end of training \(step 300\) none of them was dead any more\.$/);
+    expect(dead[1]!.finding.resolution).toBe('the units were active again from step 175 on');
+    expect(dead[2]!.finding.evidence['recoveredBy']).toBe(300);
+    expect(dead[2]!.finding.message).toMatch(/By the end of training \(step 300\) none of them was dead any more\.$/);
   });
 
   it('duplicate units from snapshots and from the probe surface', () => {

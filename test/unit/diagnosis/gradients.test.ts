@@ -47,12 +47,24 @@ describe('vanishing-gradient', () => {
     expect(vanishingGradient(fitted, setup(reluAbs, absData).ctx, T)).toEqual([]);
   });
 
-  it('is not raised on healthy gradients, on a short dip, or on non-finite steps', () => {
+  it('is not raised on healthy gradients or on a short dip', () => {
     expect(vanishingGradient(healthyLoss(300), setup(digitsMlp, digitsData).ctx, T)).toEqual([]);
     const dip = series(150, (i) => ({ layerGradNorms: [i > 60 && i < 120 ? 1e-7 : 0.1, 0.1, 0.2, 0.5] }), 4);
     expect(vanishingGradient(dip, deep.ctx, T)).toEqual([]);
+  });
+
+  it('holds through noise that crosses the line now and then, and through a non-finite step', () => {
+    // The textbook case: the first layer at ~2.5e-5 of the largest, every seventh step above 1e-4.
+    const noisy = series(150, (i) => ({ layerGradNorms: [i % 7 === 0 ? 2e-4 : 2.5e-5, 0.1, 0.2, 1] }), 4);
+    const [f, ...rest] = vanishingGradient(noisy, deep.ctx, T);
+    expect(rest).toEqual([]);
+    expect(f).toMatchObject({ code: 'vanishing-gradient', layer: 'dense_1', step: 1 });
+    expect(f!.evidence['share']).toBeGreaterThan(0.8);
     const nan = series(150, (i) => ({ layerGradNorms: [1e-7, 0.1, i === 100 ? null : 0.2, 0.5] }), 4);
-    expect(vanishingGradient(nan, deep.ctx, T)).toEqual([]);
+    expect(vanishingGradient(nan, deep.ctx, T).map((x) => x.layer)).toEqual(['dense_1']);
+    // Half the window is not a share that holds.
+    const half = series(150, (i) => ({ layerGradNorms: [i % 2 === 0 ? 2e-4 : 2.5e-5, 0.1, 0.2, 1] }), 4);
+    expect(vanishingGradient(half, deep.ctx, T)).toEqual([]);
   });
 });
 

@@ -136,9 +136,9 @@ export function duplicateUnits(obs: DuplicateObservation, ctx: DetectorContext, 
   const message = `In ${layer.name}, ${which}, since step ${first.since}: ${scaleFree}; the layer has ${distinct} distinct ${noun}${distinct === 1 ? '' : 's'}, not ${obs.units}.`;
 
   const suggestions: Suggestion[] = [];
-  if (obs.units <= 16) suggestions.push(seedSuggestion(ctx.spec));
   const widen = widenSuggestion(layer);
   if (widen) suggestions.push(widen);
+  if (obs.units <= 16) suggestions.push(seedSuggestion(ctx.spec));
 
   return {
     code: 'duplicate-units',

@@ -35,7 +35,20 @@ export function explodingGradient(points: readonly StepPoint[], early: EarlyBase
     // The latest of the smallest: where the climb began.
     let low: StepPoint | null = null;
     for (const p of window) if (p.gradNorm !== null && p.gradNorm > 0 && (low === null || p.gradNorm <= low.gradNorm!)) low = p;
-    if (low && low !== last && g / low.gradNorm! >= t.explodingGrowth && low.loss !== null && loss > t.explodingLossRise * low.loss) {
+    // A scale floor: growth from a converged run's tiny gradient (3e-4 → 0.6 at loss 1e-5) is
+    // noise around a minimum unless the gradient passes its early level and the loss rises by
+    // a share of where it started.
+    const floorGrad = early ? early.gradNorm * t.explodingGrowthFloor : 0;
+    const floorLoss = early ? early.loss * t.explodingLossFloor : 0;
+    if (
+      low &&
+      low !== last &&
+      g / low.gradNorm! >= t.explodingGrowth &&
+      g > floorGrad &&
+      low.loss !== null &&
+      loss > t.explodingLossRise * low.loss &&
+      loss - low.loss >= floorLoss
+    ) {
       factor = g / low.gradNorm!;
       lossBefore = low.loss;
       since = low;

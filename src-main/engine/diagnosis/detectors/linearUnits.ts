@@ -79,9 +79,9 @@ export function linearUnits(obs: UnitObservation & { dead?: ReadonlySet<number> 
     `${nearly.length === 0 ? 'they never reach their hinge where the data is, so they act linearly there' : 'their hinges lie at or beyond the edge of the data, so they act (nearly) linearly there'}; ${left}.${spare}`;
 
   const suggestions: Suggestion[] = [];
-  if (total <= 16) suggestions.push(seedSuggestion(ctx.spec));
   const widen = widenSuggestion(layer);
   if (widen) suggestions.push(widen);
+  if (total <= 16) suggestions.push(seedSuggestion(ctx.spec));
   const init = layer.spec && (layer.spec.type === 'dense' || layer.spec.type === 'conv2d') ? initSuggestion(ctx.spec, [layer.index], layer.name) : null;
   if (init) suggestions.push(init);
 

@@ -40,7 +40,12 @@ export function overfitting(epochs: readonly EpochSummary[], ctx: DetectorContex
   const last = epochs[epochs.length - 1];
   if (!best || !last || last === best || last.valLoss === null || last.loss === null || best.loss === null) return null;
   if (last.epoch - best.epoch < t.overfitPatience) return null;
-  const rise = last.valLoss / best.valLoss! - 1;
+  // A sustained rise: each of the last `overfitPatience` epochs above the best by half the
+  // margin, and their median by the whole of it. A two-epoch bump that falls back is noise.
+  const since = epochs.filter((e) => e.epoch > best!.epoch && e.valLoss !== null).slice(-Math.max(1, t.overfitPatience));
+  const level = since.map((e) => e.valLoss!).sort((x, y) => x - y)[since.length >> 1] ?? last.valLoss;
+  if (since.some((e) => e.valLoss! < best!.valLoss! * (1 + t.overfitRise / 2))) return null;
+  const rise = Math.min(last.valLoss, level) / best.valLoss! - 1;
   if (!(rise >= t.overfitRise) || !(last.loss <= best.loss * (1 - t.overfitTrainFall))) return null;
 
   const accuracyDrop = bestAccuracy !== null && last.valAccuracy !== null ? bestAccuracy - last.valAccuracy : null;

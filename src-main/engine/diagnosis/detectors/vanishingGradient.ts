@@ -6,7 +6,7 @@
 import type { StepPoint } from '@contract';
 import type { Finding, Suggestion } from '@contract/findings';
 import type { Thresholds } from '../thresholds';
-import { atCriticalPoint, batchNormSuggestion, fmt, initSuggestion, isSaturating, median, type DetectorContext, type EarlyBaseline } from '../common';
+import { atCriticalPoint, batchNormSuggestion, fmt, initSuggestion, isSaturating, median, percent, type DetectorContext, type EarlyBaseline } from '../common';
 
 /**
  * Whether layer `l`'s gradient counts as vanished at one step (false when anything is
@@ -27,9 +27,12 @@ export function gradientVanished(point: StepPoint, l: number, t: Thresholds, ear
 }
 
 /**
- * One finding per parameter layer whose gradient has vanished on each of the last
- * `vanishingWindow` steps of `points` (consecutive steps, oldest first). `since` is where the
- * unbroken run began, as far back as `points` reaches. `early` is the run's early baseline.
+ * One finding per parameter layer whose gradient has vanished on at least `vanishingShare`
+ * of the last `vanishingWindow` steps of `points` (consecutive steps, oldest first), with the
+ * window's median ratio (or median norm, for the absolute floor) past the threshold too:
+ * noise that crosses the line now and then does not break it. `since` is the first vanished
+ * step of the longest stretch ending now that keeps that share, as far back as `points`
+ * reaches. `early` is the run's early baseline.
  */
 export function vanishingGradient(points: readonly StepPoint[], ctx: DetectorContext, t: Thresholds, early?: EarlyBaseline | null): Finding[] {
   const findings: Finding[] = [];
@@ -38,17 +41,25 @@ export function vanishingGradient(points: readonly StepPoint[], ctx: DetectorCon
   ctx.parameterLayers.forEach((layer, l) => {
     const ratios: number[] = [];
     const grads: number[] = [];
+    let vanishedCount = 0;
     let first = points.length;
+    let windowCount = 0;
     for (let i = points.length - 1; i >= 0; i--) {
       const p = points[i]!;
       const { vanished, ratio } = gradientVanished(p, l, t, early);
-      if (!vanished) break;
-      first = i;
-      if (ratio !== null) ratios.push(ratio);
-      grads.push(p.layerGradNorms[l]!);
+      const seen = points.length - i;
+      if (vanished) {
+        vanishedCount++;
+        if (ratio !== null) ratios.push(ratio);
+        const g = p.layerGradNorms[l];
+        if (g !== null && g !== undefined) grads.push(g);
+      }
+      if (seen === window) windowCount = vanishedCount;
+      if (seen >= window && vanishedCount < t.vanishingShare * seen) break;
+      if (vanished) first = i;
     }
+    if (windowCount < t.vanishingShare * window || first >= points.length) return;
     const steps = points.length - first;
-    if (steps < window) return;
     const start = points[first]!;
     const last = points[points.length - 1]!;
     let largest = 0;
@@ -59,9 +70,10 @@ export function vanishingGradient(points: readonly StepPoint[], ctx: DetectorCon
     const ratio = median(ratios) ?? 1;
     const grad = median(grads) ?? 0;
     const relative = ratio < t.vanishingRatio;
+    if (!relative && !(grad < t.vanishingAbsolute)) return;
     const how = relative
-      ? `has stayed below ${fmt(t.vanishingRatio)} of the largest layer's (${largestName}) for ${steps} steps, since step ${start.step} (${ratio === 0 ? 'it is exactly 0' : `typically ${fmt(ratio)} of it`})`
-      : `has stayed below ${fmt(t.vanishingAbsolute)} for ${steps} steps, since step ${start.step}, while the loss is still ${fmt(last.loss)}`;
+      ? `has stayed below ${fmt(t.vanishingRatio)} of the largest layer's (${largestName}) on ${percent(windowCount / window)} of the last ${window} steps, since step ${start.step} (${ratio === 0 ? 'it is exactly 0' : `typically ${fmt(ratio)} of it`})`
+      : `has stayed below ${fmt(t.vanishingAbsolute)} on ${percent(windowCount / window)} of the last ${window} steps, since step ${start.step}, while the loss is still ${fmt(last.loss)}`;
     const saturating = ctx.layers.some((x) => !x.isOutput && isSaturating(x.activation));
     const cause = saturating
       ? 'Saturating activations (sigmoid, tanh) between it and the loss, or initial weights too small for the depth, shrink the gradient layer by layer.'
@@ -92,6 +104,7 @@ export function vanishingGradient(points: readonly StepPoint[], ctx: DetectorCon
       evidence: {
         since: start.step,
         steps,
+        share: windowCount / window,
         gradNorm: grad,
         ratioToLargest: ratio,
         largestLayer: largestName,
