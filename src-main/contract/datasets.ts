@@ -3,16 +3,34 @@
  * app, a chunked upload in serve mode) and what it gets back to show.
  */
 import { z } from 'zod';
-import { Normalization } from './spec';
+import { CsvOptions, Normalization } from './spec';
 
 const Path = z.string().min(1).max(4096);
+
+export const CsvReport = z.object({
+  delimiter: z.string(),
+  skippedLines: z.number().int(),
+  headerLine: z.number().int().nullable(),
+  countLine: z.string().nullable(),
+  countMismatch: z.string().optional(),
+  labelColumn: z.union([z.string(), z.number().int()]),
+  rowsRead: z.number().int(),
+  missing: z.object({
+    policy: z.enum(['drop', 'fill']),
+    rows: z.number().int(),
+    labels: z.number().int(),
+    columns: z.array(z.object({ column: z.string(), count: z.number().int(), filledWith: z.union([z.number(), z.string()]).optional() })),
+  }),
+  oneHot: z.array(z.object({ column: z.string(), values: z.array(z.string()) })),
+});
+export type CsvReport = z.infer<typeof CsvReport>;
 const Id = z.string().min(1).max(128);
 
 /** A dataset named by where it is on disk (desktop app, CLI) or by a built-in name. */
 export const DatasetSource = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('builtin'), name: z.enum(['mnist', 'abs', 'xor', 'spirals', 'circles', 'blobs']), size: z.number().int().min(4).max(1_000_000).optional(), seed: z.number().int().min(0).optional(), noise: z.number().min(0).max(10).optional() }).strict(),
   z.object({ kind: z.literal('idx'), path: Path, files: z.array(Path).max(16).optional() }).strict(),
-  z.object({ kind: z.literal('csv'), path: Path, labelColumn: z.union([z.string().max(256), z.number().int().min(0)]).optional(), task: z.enum(['classification', 'regression']).optional() }).strict(),
+  z.object({ kind: z.literal('csv'), path: Path, ...CsvOptions }).strict(),
   z.object({ kind: z.literal('images'), path: Path, size: z.tuple([z.number().int().min(4).max(1024), z.number().int().min(4).max(1024)]).optional(), channels: z.union([z.literal(1), z.literal(3)]).optional() }).strict(),
 ]);
 export type DatasetSource = z.infer<typeof DatasetSource>;
@@ -38,6 +56,7 @@ export const DatasetSummary = z.object({
   classNames: z.array(z.string()).nullable(),
   featureNames: z.array(z.string()).nullable(),
   normalization: Normalization,
+  standardization: z.enum(['per-feature', 'global']).nullable(),
   splits: z.object({ train: SplitSummary, test: SplitSummary.nullable() }),
   valueStats: ValueStats,
   inputRange: z.object({ min: z.number(), max: z.number() }),
@@ -45,6 +64,7 @@ export const DatasetSummary = z.object({
   imbalanceRatio: z.number().nullable(),
   flags: z.object({ unnormalized: z.boolean(), imbalanced: z.boolean() }),
   warnings: z.array(z.string()),
+  csv: CsvReport.nullable(),
 });
 export type DatasetSummary = z.infer<typeof DatasetSummary>;
 

@@ -332,6 +332,16 @@ const cases: Case[] = [
     expect: { summary: { task: 'classification', classNames: ['-1', '1'], splits: { train: { classHistogram: [2, 3] } } } },
   },
   {
+    name: 'csv: an empty value drops its row by default, and is counted',
+    make: (d) => csv(d, 'hole.csv', '1,2,0\n3,,1\n5,6,0\n'),
+    expect: { summary: { splits: { train: { count: 2 } }, csv: { rowsRead: 3, missing: { policy: 'drop', rows: 1, columns: [{ column: 'column 2', count: 1 }] } } }, check: (ds) => expect(Array.from(ds.splits.train.x)).toEqual([1, 2, 5, 6]) },
+  },
+  {
+    name: 'csv: scikit-learn count line and a trailing-comma line over a quoted header (boston layout)',
+    make: (d) => csv(d, 'boston.csv', '4,2,,\n"CRIM","ZN","MEDV"\n0.1,18,24\n0.2,0,21.6\n0.3,0,34.7\n0.4,0,33.4\n'),
+    expect: { summary: { task: 'regression', featureNames: ['CRIM', 'ZN'], splits: { train: { count: 4 } }, csv: { countLine: '4,2,,', headerLine: 2, labelColumn: 'MEDV' } } },
+  },
+  {
     name: 'csv: label column by index via loadDataset',
     make: (d) => {
       const path = write(join(d, 'first.csv'), 'y,a,b\n0,1,2\n1,3,4\n0,5,600\n1,7,8\n');
@@ -340,9 +350,14 @@ const cases: Case[] = [
     expect: { summary: { task: 'classification', featureNames: ['a', 'b'], valueStats: { max: 600 }, flags: { unnormalized: true } } },
   },
   { name: 'csv: ragged row', make: (d) => csv(d, 'ragged.csv', 'a,b,c\n1,2,0\n3,4\n5,6,1\n'), expect: { file: 'ragged.csv:3:1', error: /^ragged\.csv:3:1: this row has 2 fields, the header has 3$/ } },
-  { name: 'csv: non-numeric feature', make: (d) => csv(d, 'text.csv', 'a,b,c\n1,2,0\n3,abc,1\n'), expect: { file: 'text.csv:3:3', error: /^text\.csv:3:3: "abc" in column "b" is not a number; features must be numeric$/ } },
+  { name: 'csv: text in a numeric column', make: (d) => csv(d, 'text.csv', 'a,b,c\n1,2,0\n3,abc,1\n'), expect: { file: 'text.csv:3:3', error: /^text\.csv:3:3: "abc" in column "b" is not a number; the column's values above are numbers/ } },
+  { name: 'csv: a number in a text column', make: (d) => csv(d, 'mixed.csv', 'a,colour,c\n1,red,0\n3,7,1\n'), expect: { file: 'mixed.csv:3:3', error: /7 in column "colour", a column of text \("red" above\): a column is numbers or text, not both/ } },
+  { name: 'csv: ragged after quoting (a quoted comma is one field)', make: (d) => csv(d, 'quoted.csv', 'a,b,label\n"1,5",2,0\n"3",4,"1,2",1\n'), expect: { file: 'quoted.csv:3:1', error: /^quoted\.csv:3:1: this row has 4 fields, the header has 3$/ } },
+  { name: 'csv: a free-text column too wide to one-hot', make: (d) => csv(d, 'ids.csv', `id,x,label\n${Array.from({ length: 1002 }, (_, i) => `u${i},${i},${i % 2}`).join('\n')}\n`), expect: { file: 'ids.csv:1002:1', error: /column "id" has more than 1000 distinct text values; it cannot be one-hot encoded/ } },
+  { name: 'csv: header row past the end', make: (d) => csv(d, 'short.csv', 'a,b\n1,0\n', { header: 5 }), expect: { file: 'short.csv', error: /header row 5 was asked for, but the file has 2 rows/ } },
+  { name: 'csv: every row has a missing value', make: (d) => csv(d, 'holes.csv', 'a,b,label\n1,NA,0\n?,2,1\n'), expect: { file: 'holes.csv', error: /every one of the 2 rows has a missing value: choose to fill missing values/ } },
   { name: 'csv: hexadecimal is not a CSV number', make: (d) => csv(d, 'hex.csv', 'a,b,label\n1,2,0\n1,0x10,1\n'), expect: { file: 'hex.csv:3:3', error: /"0x10" in column "b" is not a number/ } },
-  { name: 'csv: empty value', make: (d) => csv(d, 'hole.csv', '1,2,0\n3,,1\n5,6,0\n'), expect: { file: 'hole.csv:2:3', error: /empty value in column 2/ } },
+
   { name: 'csv: binary garbage', make: (d) => csv(d, 'garbage.csv', Buffer.from(pixels(4096, 3))), expect: { file: 'garbage.csv', error: /not a text file \(byte 0x[0-9a-f]{2} at offset \d+\)/ } },
   { name: 'csv: gzip given as CSV', make: (d) => csv(d, 'data.csv', gz(Buffer.from('a,b\n1,2\n'))), expect: { file: 'data.csv', error: /not a text file/ } },
   { name: 'csv: empty file', make: (d) => csv(d, 'empty.csv', ''), expect: { file: 'empty.csv', error: /the file is empty/ } },

@@ -47,6 +47,8 @@ function summary(id: string, name: string, normalization: Normalization, over: P
     imbalanceRatio: 1,
     flags: { unnormalized: normalization === 'none', imbalanced: false },
     warnings: [],
+    standardization: null,
+    csv: null,
     ...over,
   };
 }
