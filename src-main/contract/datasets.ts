@@ -31,6 +31,7 @@ export const DatasetSource = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('builtin'), name: z.enum(['mnist', 'abs', 'xor', 'spirals', 'circles', 'blobs']), size: z.number().int().min(4).max(1_000_000).optional(), seed: z.number().int().min(0).optional(), noise: z.number().min(0).max(10).optional() }).strict(),
   z.object({ kind: z.literal('idx'), path: Path, files: z.array(Path).max(16).optional() }).strict(),
   z.object({ kind: z.literal('csv'), path: Path, ...CsvOptions }).strict(),
+  z.object({ kind: z.literal('numpy'), path: Path, task: z.enum(['classification', 'regression']).optional() }).strict(),
   z.object({ kind: z.literal('images'), path: Path, size: z.tuple([z.number().int().min(4).max(1024), z.number().int().min(4).max(1024)]).optional(), channels: z.union([z.literal(1), z.literal(3)]).optional() }).strict(),
 ]);
 export type DatasetSource = z.infer<typeof DatasetSource>;
@@ -48,7 +49,7 @@ const SplitSummary = z.object({
 export const DatasetSummary = z.object({
   id: Id,
   name: z.string(),
-  source: z.object({ kind: z.enum(['idx', 'csv', 'images', 'builtin']), files: z.array(z.string()) }),
+  source: z.object({ kind: z.enum(['idx', 'csv', 'numpy', 'images', 'builtin']), files: z.array(z.string()) }),
   task: z.enum(['classification', 'regression']),
   inputShape: z.array(z.number().int()),
   elementType: z.enum(['u8', 'i8', 'i16', 'i32', 'f32', 'f64']),
@@ -112,7 +113,7 @@ export const UploadChunk = z
 export const UploadFinish = z
   .object({
     uploadId: Id,
-    kind: z.enum(['auto', 'idx', 'csv', 'images']).default('auto'),
+    kind: z.enum(['auto', 'idx', 'csv', 'numpy', 'images']).default('auto'),
     normalization: Normalization.optional(),
   })
   .strict();

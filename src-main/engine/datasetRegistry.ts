@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, normalize, sep, isAbsolute } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ContractError, type DatasetOrigin, type DatasetSource as WireSource, type LoadedDataset, type Normalization, type Spec } from '@contract';
-import { asTrainingData, describeDataset, loadDataset, previewSamples, DatasetError, type Dataset, type DatasetSource } from './datasets';
+import { asTrainingData, describeDataset, loadDataset, preparationOf, previewSamples, DatasetError, type Dataset, type DatasetSource } from './datasets';
 import type { TrainingData } from './training/trainingData';
 
 /** Samples sent with a loaded dataset for the preview grid. */
@@ -39,12 +39,13 @@ function sourceKey(source: DatasetSource | WireSource, normalization: Normalizat
 }
 
 /** Picks the reader for an uploaded folder from what it holds. */
-function detectKind(dir: string): 'idx' | 'csv' | 'images' {
+function detectKind(dir: string): 'idx' | 'csv' | 'numpy' | 'images' {
   const entries = readdirSync(dir);
   if (entries.some((name) => /idx\d-ubyte(\.gz)?$/i.test(name))) return 'idx';
-  if (entries.some((name) => /\.csv$/i.test(name))) return 'csv';
+  if (entries.some((name) => /\.(csv|tsv)$/i.test(name))) return 'csv';
+  if (entries.some((name) => /\.(npz|npy)$/i.test(name))) return 'numpy';
   if (entries.some((name) => statSync(join(dir, name)).isDirectory())) return 'images';
-  throw new ContractError({ code: 'invalid-payload', message: `${entries[0] ?? 'the drop'}: not a dataset Trainbench reads (MNIST-style IDX files, a CSV file, or a folder with one sub-folder of images per class)` });
+  throw new ContractError({ code: 'invalid-payload', message: `${entries[0] ?? 'the drop'}: not a dataset Trainbench reads (MNIST-style IDX files, a CSV file, a NumPy .npz or .npy file, or a folder with one sub-folder of images per class)` });
 }
 
 export class DatasetRegistry {
@@ -140,7 +141,7 @@ export class DatasetRegistry {
     return { received: upload.received };
   }
 
-  async finishUpload(uploadId: string, kind: 'auto' | 'idx' | 'csv' | 'images', normalization?: Normalization): Promise<LoadedDataset> {
+  async finishUpload(uploadId: string, kind: 'auto' | 'idx' | 'csv' | 'numpy' | 'images', normalization?: Normalization): Promise<LoadedDataset> {
     const upload = this.uploads.get(uploadId);
     if (!upload) throw new ContractError({ code: 'not-found', message: `no upload "${uploadId}" in progress` });
     const short = upload.files.find((f) => f.received !== f.size);
@@ -154,9 +155,14 @@ export class DatasetRegistry {
       this.progress({ id: uploadId, phase: 'decode', done: 0, total: upload.total });
       let source: WireSource;
       if (picked === 'csv') {
-        const csv = readdirSync(root).find((n) => /\.csv$/i.test(n));
+        const csv = readdirSync(root).find((n) => /\.(csv|tsv)$/i.test(n));
         if (!csv) throw new ContractError({ code: 'invalid-payload', message: `${upload.name}: no .csv file in the drop` });
         source = { kind: 'csv', path: join(root, csv) };
+      } else if (picked === 'numpy') {
+        // One .npz is the dataset; .npy files (x_train.npy, y_train.npy, …) are read as their folder.
+        const npz = readdirSync(root).find((n) => /\.npz$/i.test(n));
+        const npy = readdirSync(root).filter((n) => /\.npy$/i.test(n));
+        source = { kind: 'numpy', path: npz ? join(root, npz) : npy.length === 1 ? join(root, npy[0]!) : root };
       } else {
         source = { kind: picked, path: root };
       }
@@ -204,7 +210,7 @@ export class DatasetRegistry {
         throw asDatasetError(error);
       }
     }
-    return { ...asTrainingData({ ...dataset, normalization: spec.normalization }), rawRange: { min: dataset.stats.min, max: dataset.stats.max } };
+    return { ...asTrainingData({ ...dataset, normalization: spec.normalization }), rawRange: { min: dataset.stats.min, max: dataset.stats.max }, preparation: preparationOf(dataset, spec.normalization) };
   }
 
   dispose(): void {

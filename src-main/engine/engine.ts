@@ -224,6 +224,7 @@ export async function createEngine(options: EngineOptions, emit: Emit): Promise<
           writer.setJob({ ...trainer.info, runDir: writer.dir });
           const origin = options.datasets.origin(spec);
           if (origin) writer.setDatasetOrigin(origin);
+          if (data.preparation) writer.setDataPreparation(data.preparation);
           liveRunDirs.add(writer.dir);
         }
       } catch (error) {

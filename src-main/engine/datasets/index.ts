@@ -10,6 +10,7 @@ import { loadBuiltin, mulberry32, type BuiltinName } from './builtin';
 import { loadCsv, type CsvHeader, type MissingPolicy } from './csvReader';
 import { loadIdxFiles, loadIdxFolder } from './idxReader';
 import { loadImageFolder, type ResizeMode } from './imageFolderReader';
+import { loadNumpy } from './numpyReader';
 import {
   DatasetError,
   datasetBytes,
@@ -31,6 +32,7 @@ import {
 export * from './types';
 export { readIdx, loadIdxFiles, loadIdxFolder, type IdxArray, type IdxLoadOptions } from './idxReader';
 export { loadCsv, type CsvLoadOptions, type CsvHeader, type MissingPolicy } from './csvReader';
+export { loadNumpy, readNpy, readNpz, parseNpy, type NpyArray, type NumpyLoadOptions } from './numpyReader';
 export { loadImageFolder, type ImageFolderOptions, type ResizeMode } from './imageFolderReader';
 export { loadBuiltin, mnistDataset, syntheticDataset, syntheticPoints, mulberry32, type BuiltinName, type SyntheticName, type BuiltinOptions } from './builtin';
 
@@ -40,6 +42,8 @@ export type DatasetSource =
   /** `path`: a folder of MNIST-style files, or one of them (its folder is read); `files`: exactly these. */
   | { kind: 'idx'; path: string; files?: string[] }
   | { kind: 'csv'; path: string; labelColumn?: string | number; task?: Task; delimiter?: string; header?: CsvHeader; skipLines?: number; missing?: MissingPolicy }
+  /** An .npz archive, an .npy file, or a folder of .npy files. */
+  | { kind: 'numpy'; path: string; task?: Task }
   | { kind: 'images'; path: string; size?: [number, number]; channels?: 1 | 3; resize?: ResizeMode };
 
 export interface LoadOptions extends ReadLimits {
@@ -86,6 +90,8 @@ export async function loadDataset(source: DatasetSource, options: LoadOptions = 
         ...(source.skipLines !== undefined ? { skipLines: source.skipLines } : {}),
         ...(source.missing ? { missing: source.missing } : {}),
       });
+    case 'numpy':
+      return loadNumpy(source.path, { ...common, ...(source.task ? { task: source.task } : {}) });
     case 'images':
       return loadImageFolder(source.path, {
         ...common,

@@ -33,7 +33,7 @@ export interface Dataset {
   /** Stable for the same source and options (a hash), so the UI can refer to a loaded set. */
   id: string;
   name: string;
-  source: { kind: 'idx' | 'csv' | 'images' | 'builtin'; files: string[] };
+  source: { kind: 'idx' | 'csv' | 'numpy' | 'images' | 'builtin'; files: string[] };
   task: Task;
   /** Per sample, e.g. [28, 28, 1] for MNIST or [2] for a 2-D set. */
   inputShape: number[];
