@@ -301,6 +301,7 @@ export async function readNpz(path: string, options: ReadLimits = {}): Promise<M
   const bytes = await readWhole(path, file, maxBytes);
   if (bytes.length === 0) throw new DatasetError(file, 'the file is empty');
   const entries = zipEntries(file, bytes);
+  for (const e of entries) if (e.size > maxBytes) throw new DatasetError(`${file}/${e.name}`, `inflates to ${formatCount(e.size)} bytes, more than the ${formatBytes(maxBytes)} limit`);
   const total = entries.reduce((sum, e) => sum + e.size, 0);
   if (total > maxBytes) throw new DatasetError(file, `its arrays inflate to ${formatCount(total)} bytes, more than the ${formatBytes(maxBytes)} limit`);
   const arrays = new Map<string, NpyArray>();

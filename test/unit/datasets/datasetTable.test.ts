@@ -4,15 +4,16 @@
  * that names the file. Header errors must come back fast and without allocating what the
  * header claims.
  */
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DatasetError, describeDataset, loadCsv, loadDataset, loadIdxFiles, loadIdxFolder, loadImageFolder, readIdx, type Dataset, type DatasetSummary } from '../../../src-main/engine/datasets';
+import { DatasetError, describeDataset, loadCsv, loadDataset, loadIdxFiles, loadIdxFolder, loadImageFolder, loadNumpy, readIdx, type Dataset, type DatasetSummary } from '../../../src-main/engine/datasets';
 import { gz, idx, idxHeader, jpg, labels, pixels, png, TYPE, write } from './makeFiles';
 import { reliabilityCase } from '../../support/reliability';
+import { numpyPython, runNumpy } from '../../support/numpyFiles';
 
 /** Distributes over `X | null`, so a summary's nullable parts can be matched partly too. */
 type DeepPartial<T> = T extends unknown[] ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
@@ -66,6 +67,117 @@ function csv(dir: string, name: string, content: string | Buffer, options: Param
 }
 
 const header16 = idx('u8', [100, 28, 28], pixels(100 * 784)).subarray(0, 16);
+
+/**
+ * Real numpy files (Debian's python3-numpy) that the malformed NumPy cases are cut from; none
+ * where numpy is missing, and those cases are left out, saying so.
+ */
+const numpyBase = ((): Record<'npy' | 'npz' | 'bomb' | 'bare' | 'objects', Buffer> | null => {
+  const py = numpyPython();
+  if ('missing' in py) {
+    console.warn(`leaving the malformed NumPy files out of the table: ${py.missing}`);
+    return null;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'tb-numpy-base-'));
+  try {
+    runNumpy(
+      dir,
+      `
+x = (np.arange(4 * 28 * 28) % 251).astype(np.uint8).reshape(4, 28, 28)
+np.save(os.path.join(out, 'x.npy'), x)
+np.savez(os.path.join(out, 'd.npz'), x_train=x, y_train=np.arange(4, dtype=np.uint8))
+np.savez_compressed(os.path.join(out, 'bomb.npz'), x_train=np.zeros(32 * 1024 * 1024, dtype=np.uint8), y_train=np.arange(4))
+np.savez(os.path.join(out, 'bare.npz'), images=x, extra=np.arange(4))
+np.savez(os.path.join(out, 'objects.npz'), x_train=np.array([[1, None]], dtype=object), y_train=np.array([0]))
+`,
+    );
+    const read = (name: string): Buffer => readFileSync(join(dir, name));
+    return { npy: read('x.npy'), npz: read('d.npz'), bomb: read('bomb.npz'), bare: read('bare.npz'), objects: read('objects.npz') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+})();
+
+/** A .npy file's header with its shape replaced, the padding shortened to keep its length. */
+function reshapedNpy(npy: Buffer, shape: string): Buffer {
+  const length = npy.readUInt16LE(8);
+  const text = npy.subarray(10, 10 + length).toString('latin1');
+  const replaced = text.replace(/'shape': \([^)]*\)/, `'shape': ${shape}`);
+  const padded = replaced.replace(/ *\n$/, '').padEnd(length - 1, ' ') + '\n';
+  return Buffer.concat([npy.subarray(0, 10), Buffer.from(padded, 'latin1'), npy.subarray(10 + length)]);
+}
+
+/** A zip archive with the named member's uncompressed size in the central directory set to `size`. */
+function withDeclaredSize(zip: Buffer, member: string, size: number): Buffer {
+  const out = Buffer.from(zip);
+  for (let at = out.lastIndexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02])); at >= 0; at = out.lastIndexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]), at - 1)) {
+    const name = out.subarray(at + 46, at + 46 + out.readUInt16LE(at + 28)).toString();
+    if (name === member) {
+      out.writeUInt32LE(size, at + 24);
+      return out;
+    }
+  }
+  throw new Error(`${member} is not in the archive`);
+}
+
+/** A NumPy file for loadNumpy. */
+function numpyFile(dir: string, name: string, content: Buffer): () => Promise<Dataset> {
+  const path = write(join(dir, name), content);
+  return () => loadNumpy(path);
+}
+
+const numpyCases = (base: NonNullable<typeof numpyBase>): Case[] => [
+  {
+    name: 'npy: a real numpy .npy of 4×28×28 u8 (one array, no labels) is refused for its labels',
+    make: (d) => numpyFile(d, 'x.npy', base.npy),
+    expect: { file: 'x.npy', error: /one array "x" of shape \(4, 28, 28\) and no labels: save x and y apart/ },
+  },
+  ...[0, 4, 8, 9, 40].map((k): Case => ({
+    name: `npy: header truncated at byte ${k}`,
+    make: (d) => numpyFile(d, `cut-${k}.npy`, base.npy.subarray(0, k)),
+    expect: { file: `cut-${k}.npy`, error: k === 0 ? /the file is empty/ : k < 10 ? /too few for a \.npy header/ : /the \.npy header says it is 118 bytes long, but the file ends after 40 bytes/, header: true },
+  })),
+  {
+    name: 'npy: a header claiming more than the file holds',
+    make: (d) => numpyFile(d, 'short.npy', base.npy.subarray(0, 1000)),
+    expect: { file: 'short.npy', error: /declares 4×28×28 \|u1 values \(3,136 bytes after its 128-byte header\) but the file holds 872: it is truncated/ },
+  },
+  {
+    name: 'npy: a header claiming 470 GB in a 3 KB file',
+    make: (d) => numpyFile(d, 'huge.npy', reshapedNpy(base.npy, '(60000, 2800, 2800)')),
+    expect: { file: 'huge.npy', error: /declares 60000×2800×2800 \|u1 values \(470,400,000,000 bytes\), more than the 2 GiB limit/, header: true, declared: 470_400_000_000 },
+  },
+  {
+    name: 'npz: a zip bomb (32 MB of zeros declared as 4,000 bytes)',
+    make: (d) => numpyFile(d, 'bomb.npz', withDeclaredSize(base.bomb, 'x_train.npy', 4000)),
+    expect: { file: 'bomb.npz/x_train.npy', error: /inflates to more than the 4,000 bytes its zip entry declares \(a zip bomb\?\)/, declared: 32 * MB },
+  },
+  {
+    name: 'npz: a member declaring 3 GB',
+    make: (d) => numpyFile(d, 'big.npz', withDeclaredSize(base.bomb, 'x_train.npy', 3 * 1024 ** 3)),
+    expect: { file: 'big.npz/x_train.npy', error: /inflates to 3,221,225,472 bytes, more than the 2 GiB limit/, header: true },
+  },
+  {
+    name: 'npz: truncated (no central directory)',
+    make: (d) => numpyFile(d, 'cut.npz', base.npz.subarray(0, 2000)),
+    expect: { file: 'cut.npz', error: /the zip archive has no central directory at its end: the file is truncated/, header: true },
+  },
+  {
+    name: 'npz: a CSV renamed .npz',
+    make: (d) => numpyFile(d, 'table.npz', Buffer.from('a,b,label\n1,2,0\n')),
+    expect: { file: 'table.npz', error: /not an \.npz file: no zip archive directory found/, header: true },
+  },
+  {
+    name: 'npz: arrays that are not inputs and labels',
+    make: (d) => numpyFile(d, 'bare.npz', base.bare),
+    expect: { file: 'bare.npz', error: /no labels array for "images": the arrays are "images", "extra"; name them y_train/ },
+  },
+  {
+    name: 'npz: an object array (a pickle) is refused, not loaded',
+    make: (d) => numpyFile(d, 'objects.npz', base.objects),
+    expect: { file: 'objects.npz/x_train.npy', error: /holds Python objects \(dtype \|O\), which numpy saves as a pickle; Trainbench never loads pickles/ },
+  },
+];
 
 const cases: Case[] = [
   // ---- good IDX -------------------------------------------------------------------------
@@ -301,6 +413,8 @@ const cases: Case[] = [
     },
     expect: { file: 'digits.bin', error: /not an MNIST-style IDX file name/ },
   },
+  // ---- NumPy (cut from files numpy wrote) ---------------------------------------------------
+  ...(numpyBase ? numpyCases(numpyBase) : []),
   // ---- CSV --------------------------------------------------------------------------------
   {
     name: 'csv: header, text labels (iris-like) → classification',
