@@ -121,7 +121,8 @@ export const UploadFinish = z
 export const DatasetProgress = z.object({
   /** The upload or the load this is about. */
   id: Id,
-  phase: z.enum(['upload', 'decode']),
+  /** upload: bytes received; decode: the upload is in and being read; images: images decoded of total. */
+  phase: z.enum(['upload', 'decode', 'images']),
   done: z.number().nonnegative(),
   total: z.number().nonnegative(),
 });

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, normalize, sep, isAbsolute } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ContractError, type DatasetOrigin, type DatasetSource as WireSource, type LoadedDataset, type Normalization, type Spec } from '@contract';
-import { asTrainingData, describeDataset, loadDataset, preparationOf, previewSamples, DatasetError, type Dataset, type DatasetSource } from './datasets';
+import { asTrainingData, describeDataset, loadDataset, preparationOf, previewSamples, DatasetError, type Dataset, type DatasetSource, type LoadOptions } from './datasets';
 import type { TrainingData } from './training/trainingData';
 
 /** Samples sent with a loaded dataset for the preview grid. */
@@ -25,7 +25,7 @@ interface Upload {
   received: number;
 }
 
-type Progress = (progress: { id: string; phase: 'upload' | 'decode'; done: number; total: number }) => void;
+type Progress = (progress: { id: string; phase: 'upload' | 'decode' | 'images'; done: number; total: number }) => void;
 
 function asDatasetError(error: unknown): ContractError {
   if (error instanceof ContractError) return error;
@@ -52,6 +52,8 @@ export class DatasetRegistry {
   private readonly loaded = new Map<string, { dataset: Dataset; info: LoadedDataset }>();
   private readonly cache = new Map<string, Dataset>();
   private readonly uploads = new Map<string, Upload>();
+  /** Uploads being decoded: cancelling one aborts its reader. */
+  private readonly decoding = new Map<string, { controller: AbortController; name: string }>();
   /** Where each loaded dataset came from, recorded in the runs that train on it. */
   private readonly origins = new Map<string, DatasetOrigin>();
   private readonly uploadRoot: string;
@@ -61,10 +63,10 @@ export class DatasetRegistry {
   }
 
   /** Loads a dataset and keeps it; the same source loads once. */
-  async load(source: WireSource, normalization?: Normalization, name?: string): Promise<LoadedDataset> {
+  async load(source: WireSource, normalization?: Normalization, name?: string, reading: Pick<LoadOptions, 'signal' | 'onProgress'> = {}): Promise<LoadedDataset> {
     let dataset: Dataset;
     try {
-      dataset = await this.read(source, normalization, name);
+      dataset = await this.read(source, normalization, name, reading);
     } catch (error) {
       throw asDatasetError(error);
     }
@@ -74,11 +76,11 @@ export class DatasetRegistry {
     return info;
   }
 
-  private async read(source: DatasetSource | WireSource, normalization: Normalization | undefined, name?: string): Promise<Dataset> {
+  private async read(source: DatasetSource | WireSource, normalization: Normalization | undefined, name?: string, reading: Pick<LoadOptions, 'signal' | 'onProgress'> = {}): Promise<Dataset> {
     const key = sourceKey(source, normalization);
     const cached = this.cache.get(key);
     if (cached) return cached;
-    const dataset = await loadDataset(source as DatasetSource, { ...(normalization ? { normalization } : {}), ...(name ? { name } : {}) });
+    const dataset = await loadDataset(source as DatasetSource, { ...(normalization ? { normalization } : {}), ...(name ? { name } : {}), ...reading });
     // Built-ins are cheap to keep and costly to rebuild; files may change on disk, so they are read again.
     if (source.kind === 'builtin') this.cache.set(key, dataset);
     return dataset;
@@ -166,7 +168,12 @@ export class DatasetRegistry {
       } else {
         source = { kind: picked, path: root };
       }
-      const info = await this.load(source, normalization, upload.name);
+      const controller = new AbortController();
+      this.decoding.set(uploadId, { controller, name: upload.name });
+      const info = await this.load(source, normalization, upload.name, {
+        signal: controller.signal,
+        onProgress: (done, total) => this.progress({ id: uploadId, phase: 'images', done, total }),
+      });
       // The drop's temporary folder is removed below: only its name can be recorded.
       this.origins.set(info.summary.id, { kind: 'upload', name: upload.name });
       this.progress({ id: uploadId, phase: 'decode', done: upload.total, total: upload.total });
@@ -176,11 +183,17 @@ export class DatasetRegistry {
       const shaped = asDatasetError(error);
       throw new ContractError({ ...shaped.toShape(), message: shaped.message.split(upload.dir + sep).join('') });
     } finally {
+      this.decoding.delete(uploadId);
       rmSync(upload.dir, { recursive: true, force: true });
     }
   }
 
   cancelUpload(uploadId: string): { cancelled: boolean } {
+    const decoding = this.decoding.get(uploadId);
+    if (decoding) {
+      decoding.controller.abort(new DatasetError(decoding.name, 'the load was cancelled'));
+      return { cancelled: true };
+    }
     const upload = this.uploads.get(uploadId);
     if (!upload) return { cancelled: false };
     this.uploads.delete(uploadId);

@@ -50,6 +50,8 @@ export interface LoadOptions extends ReadLimits {
   normalization?: Normalization;
   /** Shown in the UI instead of the file or folder name. */
   name?: string;
+  /** Image folders: called as images are decoded. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /** Loads a dataset from any source. Rejects with a DatasetError whose message starts with the file at fault. */
@@ -98,6 +100,7 @@ export async function loadDataset(source: DatasetSource, options: LoadOptions = 
         ...(source.size ? { size: source.size } : {}),
         ...(source.channels ? { channels: source.channels } : {}),
         ...(source.resize ? { resize: source.resize } : {}),
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       });
   }
 }

@@ -20,7 +20,7 @@ export type DatasetOrigin = { kind: 'builtin'; source: BuiltinSource } | { kind:
 export interface DataActivity {
   /** What is being loaded: "IDX train + t10k (4 files)". */
   label: string;
-  /** upload: bytes sent (done/total known); decode and read: the engine is reading, no fraction. */
+  /** upload: bytes sent; decode: the engine reading the upload (images decoded of total when total > 0); read: a path read, no fraction. */
   phase: 'upload' | 'decode' | 'read';
   done: number;
   total: number;
@@ -229,8 +229,10 @@ export const useDataStore = defineStore('data', () => {
     abort = new AbortController();
     let uploadId: string | null = null;
     const stop = bridge.on('dataset.progress', (event) => {
-      // The engine's decode event carries no fraction worth a bar; it tells the upload is in.
-      if (event.id === uploadId && event.phase === 'decode' && activity.value) activity.value = { ...activity.value, phase: 'decode', cancellable: false };
+      if (event.id !== uploadId || !activity.value) return;
+      // decode tells the upload is in; images counts the images decoded (a bar).
+      if (event.phase === 'decode') activity.value = { ...activity.value, phase: 'decode', done: 0, total: 0, cancellable: true };
+      if (event.phase === 'images') activity.value = { ...activity.value, phase: 'decode', done: event.done, total: event.total, cancellable: true };
     });
     try {
       return await uploadFiles(bridge, files, {
@@ -239,7 +241,9 @@ export const useDataStore = defineStore('data', () => {
         signal: abort.signal,
         onBegin: (id) => (uploadId = id),
         onProgress: (p) => {
-          activity.value = { label, phase: p.phase, done: p.done, total: p.total, cancellable: p.phase === 'upload' };
+          // The decode step's own events (above) carry its counts.
+          if (p.phase === 'upload') activity.value = { label, phase: p.phase, done: p.done, total: p.total, cancellable: true };
+          else if (activity.value?.phase !== 'decode') activity.value = { label, phase: 'decode', done: 0, total: 0, cancellable: true };
         },
       });
     } finally {

@@ -483,6 +483,30 @@ const cases: Case[] = [
   { name: 'csv: over the size limit', make: (d) => csv(d, 'big.csv', '1,2,3\n'.repeat(1000), { maxBytes: 1000 }), expect: { file: 'big.csv', error: /holds 6,000 bytes, more than the 1000 bytes limit/ } },
   // ---- image folders --------------------------------------------------------------------
   {
+    name: 'images: torchvision layout (train/ and val/ at the top) becomes the splits; nested folders, PNG and JPEG mixed, RGB',
+    make: (d) => {
+      write(join(d, 'pets', 'train', 'cats', 'a.png'), png(6, 6, () => [255, 0, 0]));
+      write(join(d, 'pets', 'train', 'cats', 'more', 'b.jpg'), jpg(16, 16, () => [255, 0, 0]));
+      write(join(d, 'pets', 'train', 'dogs', 'c.png'), png(6, 6, () => [0, 0, 255]));
+      write(join(d, 'pets', 'val', 'dogs', 'd.jpeg'), jpg(9, 9, () => [0, 0, 255]));
+      write(join(d, 'pets', 'val', 'owls', 'e.png'), png(5, 5, () => [0, 255, 0]));
+      return () => loadImageFolder(join(d, 'pets'), { size: [4, 4], channels: 3 });
+    },
+    expect: {
+      summary: { inputShape: [4, 4, 3], classNames: ['cats', 'dogs', 'owls'], splits: { train: { count: 3, classHistogram: [2, 1, 0] }, test: { count: 2, classHistogram: [0, 1, 1] } } },
+      check: (ds) => expect(Array.from(ds.splits.test!.x.subarray(16 * 3, 16 * 3 + 3))).toEqual([0, 255, 0]),
+    },
+  },
+  {
+    name: 'images: train/ and test/ where test/ holds no class folders',
+    make: (d) => {
+      write(join(d, 'set', 'train', 'cats', 'a.png'), png(4, 4, () => [1, 2, 3]));
+      write(join(d, 'set', 'test', 'a.png'), png(4, 4, () => [1, 2, 3]));
+      return () => loadImageFolder(join(d, 'set'));
+    },
+    expect: { file: 'test', error: /^test: holds no class sub-folders; in the train\/ and test\/ layout each holds one sub-folder of images per class/ },
+  },
+  {
     name: 'images: PNG and JPEG classes, grayscale 8×8',
     make: (d) => {
       for (let i = 0; i < 3; i++) write(join(d, 'photos', 'cats', `00${i}.png`), png(16, 12, () => [255, 255, 255]));
@@ -704,6 +728,20 @@ describe('header errors on big files', () => {
     await expect(readIdx(path, { maxBytes: 10 * MB })).rejects.toThrow(/^bomb3\.gz: .*inflates to more than the 10 MiB limit/);
     // What is still counted is the streamed chunks awaiting GC: at most the limit's worth, not 50 MB.
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(10 * MB + 4 * MB);
+  });
+
+  it('image decoding reports progress and stops when cancelled', async () => {
+    const dir = join(root, 'cancel-images');
+    for (let i = 0; i < 40; i++) write(join(dir, i % 2 ? 'a' : 'b', `${i}.png`), png(32, 32, () => [i, i, i]));
+    const seen: [number, number][] = [];
+    await loadImageFolder(dir, { onProgress: (done, total) => seen.push([done, total]) });
+    expect(seen.at(-1)).toEqual([40, 40]);
+    expect(seen.every(([done], k) => k === 0 || done > seen[k - 1]![0])).toBe(true);
+    const controller = new AbortController();
+    let calls = 0;
+    const loading = loadImageFolder(dir, { signal: controller.signal, onProgress: () => (++calls === 2 ? controller.abort(new Error('stopped while decoding')) : undefined) });
+    await expect(loading).rejects.toThrow(/stopped while decoding/);
+    expect(calls).toBeLessThan(40);
   });
 
   it('a load can be cancelled', async () => {

@@ -28,7 +28,7 @@ export interface UploadOptions {
   onProgress?: (progress: UploadProgress) => void;
   /** Told the upload's id once the engine has opened it (to match dataset.progress events). */
   onBegin?: (uploadId: string) => void;
-  /** Aborting stops the upload at once and cancels it in the engine (not once decoding has begun). */
+  /** Aborting stops the upload at once and cancels it in the engine, decoding included. */
   signal?: AbortSignal;
 }
 
@@ -82,5 +82,13 @@ export async function uploadFiles(bridge: Bridge, files: readonly DroppedFile[],
     throw error;
   }
   options.onProgress?.({ phase: 'decode', done: 0, total });
-  return bridge.request('dataset.upload.finish', { uploadId, kind: 'auto', ...(options.normalization ? { normalization: options.normalization } : {}) });
+  const finishing = bridge.request('dataset.upload.finish', { uploadId, kind: 'auto', ...(options.normalization ? { normalization: options.normalization } : {}) });
+  // A Cancel while the engine decodes stops its reader; nothing it had loaded changes.
+  const onAbort = (): void => void bridge.request('dataset.upload.cancel', { uploadId }).catch(() => undefined);
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await untilAborted(finishing, signal);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
 }
