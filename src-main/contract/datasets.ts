@@ -7,7 +7,28 @@ import { CsvOptions, Normalization } from './spec';
 
 const Path = z.string().min(1).max(4096);
 
+/** How to read a dataset again from the Data screen: a CSV file's options, an image folder's size and channels. */
+export const ReadOptions = z
+  .object({
+    ...CsvOptions,
+    size: z.tuple([z.number().int().min(4).max(1024), z.number().int().min(4).max(1024)]).optional(),
+    channels: z.union([z.literal(1), z.literal(3)]).optional(),
+  })
+  .strict();
+export type ReadOptions = z.infer<typeof ReadOptions>;
+
+/** A source with the read options that apply to its reader; the others are ignored (a drop's reader is found, not chosen). */
+export function applyReadOptions<S extends DatasetSource>(source: S, read: ReadOptions): S {
+  const { size, channels, ...csv } = read;
+  if (source.kind === 'csv') return { ...source, ...csv };
+  if (source.kind === 'images') return { ...source, ...(size ? { size } : {}), ...(channels ? { channels } : {}) };
+  if (source.kind === 'numpy') return { ...source, ...(read.task ? { task: read.task } : {}) };
+  return source;
+}
+
 export const CsvReport = z.object({
+  /** The file's columns in order, the label's included (header names, else "column N"). */
+  columns: z.array(z.string()),
   delimiter: z.string(),
   skippedLines: z.number().int(),
   headerLine: z.number().int().nullable(),
@@ -115,6 +136,8 @@ export const UploadFinish = z
     uploadId: Id,
     kind: z.enum(['auto', 'idx', 'csv', 'numpy', 'images']).default('auto'),
     normalization: Normalization.optional(),
+    /** Applied to the reader the drop needs (the CSV options to a CSV file, size and channels to images). */
+    read: ReadOptions.optional(),
   })
   .strict();
 

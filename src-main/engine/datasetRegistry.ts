@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, openSync, closeSync, writeSync, rmSync, readdir
 import { tmpdir } from 'node:os';
 import { join, normalize, sep, isAbsolute } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { ContractError, type DatasetOrigin, type DatasetSource as WireSource, type LoadedDataset, type Normalization, type Spec } from '@contract';
+import { ContractError, applyReadOptions, type ReadOptions, type DatasetOrigin, type DatasetSource as WireSource, type LoadedDataset, type Normalization, type Spec } from '@contract';
 import { asTrainingData, describeDataset, loadDataset, preparationOf, previewSamples, DatasetError, type Dataset, type DatasetSource, type LoadOptions } from './datasets';
 import type { TrainingData } from './training/trainingData';
 
@@ -143,7 +143,7 @@ export class DatasetRegistry {
     return { received: upload.received };
   }
 
-  async finishUpload(uploadId: string, kind: 'auto' | 'idx' | 'csv' | 'numpy' | 'images', normalization?: Normalization): Promise<LoadedDataset> {
+  async finishUpload(uploadId: string, kind: 'auto' | 'idx' | 'csv' | 'numpy' | 'images', normalization?: Normalization, read: ReadOptions = {}): Promise<LoadedDataset> {
     const upload = this.uploads.get(uploadId);
     if (!upload) throw new ContractError({ code: 'not-found', message: `no upload "${uploadId}" in progress` });
     const short = upload.files.find((f) => f.received !== f.size);
@@ -168,6 +168,7 @@ export class DatasetRegistry {
       } else {
         source = { kind: picked, path: root };
       }
+      source = applyReadOptions(source, read);
       const controller = new AbortController();
       this.decoding.set(uploadId, { controller, name: upload.name });
       const info = await this.load(source, normalization, upload.name, {

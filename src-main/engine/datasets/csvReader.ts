@@ -530,6 +530,7 @@ export async function loadCsv(path: string, options: CsvLoadOptions = {}): Promi
     else featureNames.push(column.name);
   });
   const report: CsvReport = {
+    columns: Array.from({ length: width }, (_, c) => (names ? names[c]! : `column ${c + 1}`)),
     delimiter,
     skippedLines: skipLines,
     headerLine: header ? header.line : null,

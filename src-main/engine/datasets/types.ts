@@ -61,6 +61,8 @@ export interface Dataset {
 
 /** What the CSV reader found and did, shown in the preview and recorded in run.json. */
 export interface CsvReport {
+  /** The file's columns in order, the label's included (header names, else "column N"). */
+  columns: string[];
   delimiter: string;
   /** Lines dropped at the top because the options said so. */
   skippedLines: number;
