@@ -241,6 +241,9 @@ function autoLayout(sample: Row[]): Layout {
   return { before: i, header: null, countLine, width: row?.fields.length ?? width };
 }
 
+/** Whether a table may be stored as bytes: no text columns (their one-hot 0/1 would qualify, but they are features of another kind). */
+const numericOnly = (columns: Column[]): boolean => columns.every((c) => c.kind !== 'text');
+
 interface Column {
   name: string;
   /** Decided by its first value that is present. */
@@ -468,8 +471,10 @@ export async function loadCsv(path: string, options: CsvLoadOptions = {}): Promi
     keep[kept++] = i;
   }
   if (kept === 0) throw new DatasetError(file, `every one of the ${formatCount(count)} rows has a missing value${policy === 'drop' ? ': choose to fill missing values instead of dropping their rows' : ' in the label column'}`);
-  const x = new Float32Array(kept * features);
-  for (let r = 0; r < kept; r++) {
+  // Numbers only, every row kept: the values read are the features as they stand (no copy).
+  const asRead = kept === count && features === sourceColumns && fills.every((f) => f !== f);
+  const x = asRead ? raw.slice(0, count * features) : new Float32Array(kept * features);
+  for (let r = 0; r < kept && !asRead; r++) {
     const i = keep[r]!;
     const base = r * features;
     for (let j = 0; j < sourceColumns; j++) {
@@ -480,6 +485,13 @@ export async function loadCsv(path: string, options: CsvLoadOptions = {}): Promi
       else x[base + offsets[j]!] = v;
     }
   }
+  // Whole numbers from 0 to 255 in every column (pixels, as Kaggle's MNIST CSVs hold them) are kept as bytes: a quarter of the memory, and divide-by-255 applies.
+  let bytesOnly = true;
+  for (let k = 0; k < x.length && bytesOnly; k++) {
+    const v = x[k]!;
+    bytesOnly = v >= 0 && v <= 255 && v === Math.floor(v);
+  }
+  const stored = bytesOnly && numericOnly(columns) ? Uint8Array.from(x) : x;
   const labelsKept: string[] = [];
   for (let r = 0; r < kept; r++) labelsKept.push(labels[keep[r]!]!);
   const rowsRead = count;
@@ -554,14 +566,14 @@ export async function loadCsv(path: string, options: CsvLoadOptions = {}): Promi
     source: { kind: 'csv', files: [full] },
     task,
     inputShape: [features],
-    elementType: 'f32',
+    elementType: stored instanceof Uint8Array ? 'u8' : 'f32',
     targetDim: 1,
     ...(classNames ? { classNames } : {}),
     ...(names || report.oneHot.length > 0 ? { featureNames } : {}),
-    splits: { train: { count, x, y } },
+    splits: { train: { count, x: stored, y } },
     normalization: options.normalization ?? 'none',
-    stats: computeStats(x),
-    featureStats: computeFeatureStats(x, features),
+    stats: computeStats(stored),
+    featureStats: computeFeatureStats(stored, features),
     csv: report,
   };
 }

@@ -11,7 +11,7 @@ import { basename, join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { inflateRawSync } from 'node:zlib';
 import { MAX_CLASSES, MAX_INFERRED_CLASSES } from './csvReader';
-import { DEFAULT_MAX_BYTES, DatasetError, computeFeatureStats, computeStats, formatBytes, formatCount, throwIfAborted, type Dataset, type ElementType, type Normalization, type ReadLimits, type SampleArray, type Split, type Task } from './types';
+import { DEFAULT_MAX_BYTES, DatasetError, computeFeatureStats, computeStats, elementTypeOf, formatBytes, formatCount, throwIfAborted, type Dataset, type Normalization, type ReadLimits, type SampleArray, type Split, type Task } from './types';
 
 export interface NumpyLoadOptions extends ReadLimits {
   normalization?: Normalization;
@@ -140,10 +140,12 @@ export function parseNpy(file: string, bytes: Uint8Array, maxBytes = DEFAULT_MAX
   const view = new DataView(bytes.buffer, bytes.byteOffset + dataStart, declared);
   let values: SampleArray;
   const { kind, size, little } = dtype;
-  if (kind === 'u' || kind === 'b') {
+  if (kind === 'u') {
+    // A view, not a copy: an inflated member's buffer is this array's alone.
+    values = new Uint8Array(bytes.buffer, bytes.byteOffset + dataStart, count);
+  } else if (kind === 'b') {
     values = new Uint8Array(count);
-    values.set(bytes.subarray(dataStart, dataStart + count));
-    if (kind === 'b') for (let i = 0; i < count; i++) values[i] = values[i] ? 1 : 0;
+    for (let i = 0; i < count; i++) values[i] = bytes[dataStart + i] ? 1 : 0;
   } else if (kind === 'i' && size === 1) {
     values = new Int8Array(count);
     for (let i = 0; i < count; i++) values[i] = view.getInt8(i);
@@ -387,7 +389,6 @@ function pairArrays(file: string, arrays: Map<string, NpyArray>): Pairs {
   return pairs;
 }
 
-const ELEMENT: Record<string, ElementType> = { Uint8Array: 'u8', Int8Array: 'i8', Int16Array: 'i16', Int32Array: 'i32', Float32Array: 'f32', Float64Array: 'f64' };
 
 /** Per-sample input shape: [H, W] images gain a channel axis; [F] stays tabular. */
 function inputShapeOf(file: string, name: string, shape: number[]): number[] {
@@ -441,7 +442,7 @@ export async function loadNumpy(path: string, options: NumpyLoadOptions = {}): P
     train = { x: { descr: x.descr, shape: [n, width - 1], values: features }, y: { descr: x.descr, shape: [n], values: labels }, xName, yName: `${xName}[:, -1]` };
   }
   const inputShape = inputShapeOf(file, train.xName, train.x.shape);
-  const elementType = ELEMENT[train.x.values.constructor.name]!;
+  const elementType = elementTypeOf(train.x.values);
   const splitsRaw = [train, ...(pairs.test ? [pairs.test] : [])];
   for (const s of splitsRaw) {
     const n = s.x.shape[0]!;
@@ -450,7 +451,7 @@ export async function loadNumpy(path: string, options: NumpyLoadOptions = {}): P
     if (s.y.shape.length > 2) throw new DatasetError(file, `"${s.yName}" has shape (${s.y.shape.join(', ')}); labels are (N,), (N, 1), one-hot (N, K) or targets (N, K)`);
     const shape = inputShapeOf(file, s.xName, s.x.shape);
     if (shape.join('×') !== inputShape.join('×')) throw new DatasetError(file, `"${s.xName}" samples are ${shape.join('×')}, "${train.xName}" samples ${inputShape.join('×')}: the splits must match`);
-    if (ELEMENT[s.x.values.constructor.name] !== elementType) throw new DatasetError(file, `"${s.xName}" is ${s.x.descr}, "${train.xName}" ${train.x.descr}: save the splits with the same dtype`);
+    if (elementTypeOf(s.x.values) !== elementType) throw new DatasetError(file, `"${s.xName}" is ${s.x.descr}, "${train.xName}" ${train.x.descr}: save the splits with the same dtype`);
   }
 
   // Labels: (N,) or (N, 1) values; (N, K) one-hot rows become class indices, other (N, K) are regression targets.

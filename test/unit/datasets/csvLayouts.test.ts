@@ -54,6 +54,15 @@ describe('CSV layout choices', () => {
     expect(describeDataset(tab)).toMatchObject({ featureNames: ['a', 'b'], csv: { delimiter: '\t' } });
   });
 
+  it('whole numbers 0–255 (pixels, as Kaggle MNIST CSVs hold them) are stored as bytes; others as f32', async () => {
+    const pixels = await loadCsv(file('pixels.csv', 'label,pixel1,pixel2\n3,0,255\n1,17,4\n'));
+    expect(pixels.elementType).toBe('u8');
+    expect(Array.from(pixels.splits.train.x)).toEqual([0, 255, 17, 4]);
+    expect(describeDataset(pixels).flags.unnormalized).toBe(true);
+    expect((await loadCsv(file('floats.csv', 'label,a,b\n3,0,255\n1,0.5,4\n'))).elementType).toBe('f32');
+    expect((await loadCsv(file('wide.csv', 'label,a,b\n3,0,256\n1,1,4\n'))).elementType).toBe('f32');
+  });
+
   it('skips lines, takes header row N, and names the label by index as text', async () => {
     const path = file('notes.csv', 'exported 2024-01-01\nby a tool\nx,y,label\n1.5,2,a\n3.25,4,b\n');
     const skipped = describeDataset(await loadCsv(path, { skipLines: 2 }));
