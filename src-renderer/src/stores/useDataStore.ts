@@ -240,7 +240,8 @@ export const useDataStore = defineStore('data', () => {
       return await uploadFiles(bridge, files, {
         name: label,
         ...(normalization ? { normalization } : {}),
-        ...(read ? { read } : {}),
+        // No options: the readers' own choices (nothing sent).
+        ...(read && Object.keys(read).length > 0 ? { read } : {}),
         signal: abort.signal,
         onBegin: (id) => (uploadId = id),
         onProgress: (p) => {
