@@ -13,6 +13,13 @@
  * and arrayBuffers (sampled every millisecond, and at the end). As a floor: zlib.gunzipSync
  * on the same files, and `gzip -dc`.
  * Goal: median ≤ 1.0 s, and peak ≤ 1.5 × the inflated size above idle.
+ *
+ * Then the same training set as other people have it (no goal, a table): written by numpy
+ * (Debian's python3-numpy; the rows are left out, saying so, where it is missing) as an .npz
+ * (np.savez, stored, and np.savez_compressed, deflated: x_train, y_train as
+ * keras.datasets.fashion_mnist gives them) and as a 60,000-row CSV in Kaggle's layout (a
+ * header, label then 784 pixel columns); and a 60,000-row table of 10 float features and a
+ * class, as a CSV. `--no-formats` leaves them out.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -49,7 +56,7 @@ function vm() {
 async function child(mode, folder, bundle) {
   const files = [join(folder, IMAGES), join(folder, LABELS)];
   const require = createRequire(import.meta.url);
-  const datasets = mode === 'load' ? require(bundle) : null;
+  const datasets = mode === 'gunzipSync' ? null : require(bundle);
   // Idle: modules loaded, nothing read. The kernel's peak RSS is reset here ("5" → clear_refs).
   await new Promise((r) => setTimeout(r, 50));
   const idle = { ...process.memoryUsage(), rss: vm().rss };
@@ -69,8 +76,8 @@ async function child(mode, folder, bundle) {
   const timer = setInterval(sample, 1);
   const started = performance.now();
   let result;
-  if (mode === 'load') {
-    const ds = await datasets.loadIdxFiles(files);
+  if (mode === 'load' || mode === 'numpy' || mode === 'csv') {
+    const ds = mode === 'load' ? await datasets.loadIdxFiles(files) : mode === 'numpy' ? await datasets.loadNumpy(folder) : await datasets.loadCsv(folder);
     result = { count: ds.splits.train.count, bytes: ds.splits.train.x.byteLength + ds.splits.train.y.byteLength };
   } else {
     let bytes = 0;
@@ -166,11 +173,64 @@ async function main() {
       console.log(`goal: median ≤ ${GOAL_SECONDS.toFixed(1)} s: ${timeOk ? 'met' : 'NOT met'} (${sec(mine.medianMs)} s); peak ≤ ${GOAL_MEMORY_FACTOR} × ${mb(inflated)} = ${mb(budget)} MB above idle: ${memoryOk ? 'met' : 'NOT met'} (RSS ${mb(mine.peakRssMax)} MB, arrayBuffers ${mb(mine.peakArrayBuffersMax)} MB)`);
       if (!summary.hwmReset) console.log('note: /proc/self/clear_refs was not writable: peak RSS is sampled, not the kernel high-water mark');
     }
+    if (!process.argv.includes('--no-formats')) formats(work, folder, bundle, reps);
     process.exitCode = timeOk && memoryOk ? 0 : 1;
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
 }
+
+/** The interpreter that has numpy: Debian's first (the python3 on PATH may lack it). */
+function numpyPython() {
+  for (const python of ['/usr/bin/python3', 'python3']) if (spawnSync(python, ['-c', 'import numpy']).status === 0) return python;
+  return null;
+}
+
+/** Fashion-MNIST's training set as .npz and CSV files written by numpy, and a float table as CSV: load times. */
+function formats(work, folder, bundle, reps) {
+  const python = numpyPython();
+  if (!python) {
+    console.log('\nnote: no Python with numpy (/usr/bin/python3 or python3): the .npz and CSV rows are left out (apt-get install -y python3-numpy)');
+    return;
+  }
+  const script = `
+import gzip, sys, numpy as np, os
+src, out = sys.argv[1], sys.argv[2]
+x = np.frombuffer(gzip.open(os.path.join(src, '${IMAGES}')).read(), np.uint8, offset=16).reshape(-1, 28, 28)
+y = np.frombuffer(gzip.open(os.path.join(src, '${LABELS}')).read(), np.uint8, offset=8)
+np.savez(os.path.join(out, 'fashion.npz'), x_train=x, y_train=y)
+np.savez_compressed(os.path.join(out, 'fashion-deflated.npz'), x_train=x, y_train=y)
+table = np.column_stack([y, x.reshape(len(x), -1)])
+header = 'label,' + ','.join(f'pixel{i + 1}' for i in range(784))
+np.savetxt(os.path.join(out, 'fashion-mnist_train.csv'), table, fmt='%d', delimiter=',', header=header, comments='')
+rng = np.random.default_rng(1)
+features = rng.normal(size=(60000, 10))
+np.savetxt(os.path.join(out, 'table.csv'), np.column_stack([features, rng.integers(0, 3, 60000)]), fmt=['%.6g'] * 10 + ['%d'], delimiter=',', header=','.join([f'f{i}' for i in range(10)] + ['class']), comments='')
+`;
+  const made = spawnSync(python, ['-c', script, folder, work], { encoding: 'utf8' });
+  if (made.status !== 0) throw new Error(`numpy could not write the files: ${made.stderr}`);
+  const files = [
+    ['fashion.npz', 'numpy', '.npz, np.savez (stored)'],
+    ['fashion-deflated.npz', 'numpy', '.npz, np.savez_compressed (deflated)'],
+    ['fashion-mnist_train.csv', 'csv', 'CSV, 60,000 rows × 785 columns (Kaggle layout)'],
+    ['table.csv', 'csv', 'CSV, 60,000 rows × 10 float features + class'],
+  ];
+  const lines = files.map(([name, mode, label]) => {
+    const path = join(work, name);
+    const runs = Array.from({ length: reps }, () => runChild(mode, path, bundle));
+    return [label, `${mb(statSync(path).size)} MB`, `${formatCount(runs[0].count)}`, `${sec(median(runs.map((r) => r.ms)))} s`, `${sec(Math.min(...runs.map((r) => r.ms)))} s`, `${mb(median(runs.map((r) => r.peakRssAboveIdle)))} MB`];
+  });
+  console.log('');
+  console.log(`The same training set in other files (written by numpy), ${reps} runs each, a fresh process per run:`);
+  console.log('');
+  const head = ['', 'file size', 'rows', 'time median', 'time min', 'peak RSS above idle (median)'];
+  const widths = head.map((h, c) => Math.max(h.length, ...lines.map((l) => l[c].length)));
+  const fmt = (cells) => cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ');
+  console.log(fmt(head));
+  for (const l of lines) console.log(fmt(l));
+}
+
+const formatCount = (n) => n.toLocaleString('en-US');
 
 if (process.argv[2] === '--child') await child(process.argv[3], process.argv[4], process.argv[5]);
 else await main();

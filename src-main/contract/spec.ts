@@ -83,10 +83,25 @@ export const Loss = z.discriminatedUnion('type', [
 export type Loss = z.infer<typeof Loss>;
 
 export const SyntheticName = z.enum(['abs', 'xor', 'spirals', 'circles', 'blobs']);
+/** How a CSV file is read (each optional: the reader recognises what is not given). */
+export const CsvOptions = {
+  /** By header name or 0-based index. */
+  labelColumn: z.union([z.string().max(256), z.number().int().min(0)]).optional(),
+  task: z.enum(['classification', 'regression']).optional(),
+  delimiter: z.enum([',', ';', '\t']).optional(),
+  /** 'auto': count/metadata lines and the header recognised; 'none'; or the header's row (1-based, after skipped lines). */
+  header: z.union([z.enum(['auto', 'none']), z.number().int().min(1).max(64)]).optional(),
+  skipLines: z.number().int().min(0).max(1_000_000).optional(),
+  /** Rows with missing values: dropped, or filled with the column's mean (most frequent value for text). */
+  missing: z.enum(['drop', 'fill']).optional(),
+};
+
 export const DatasetRef = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('builtin'), name: z.union([z.literal('mnist'), SyntheticName]), size: z.number().int().min(4).max(1_000_000).optional(), seed: z.number().int().min(0).optional(), noise: z.number().min(0).max(10).optional() }).strict(),
   z.object({ kind: z.literal('idx'), path: z.string().min(1) }).strict(),
-  z.object({ kind: z.literal('csv'), path: z.string().min(1), labelColumn: z.union([z.string(), z.number().int().min(0)]).optional(), task: z.enum(['classification', 'regression']).optional() }).strict(),
+  z.object({ kind: z.literal('csv'), path: z.string().min(1), ...CsvOptions }).strict(),
+  /** An .npz archive (x_train, y_train, x_test, y_test), an .npy file, or a folder of .npy files. */
+  z.object({ kind: z.literal('numpy'), path: z.string().min(1), task: z.enum(['classification', 'regression']).optional() }).strict(),
   z.object({ kind: z.literal('images'), path: z.string().min(1), size: z.tuple([z.number().int().min(4).max(1024), z.number().int().min(4).max(1024)]).default([28, 28]), channels: z.union([z.literal(1), z.literal(3)]).default(1) }).strict(),
   /** A dataset already loaded in the engine (dropped on the Data screen). */
   z.object({ kind: z.literal('loaded'), id: z.string().min(1).max(64) }).strict(),

@@ -7,8 +7,8 @@ import { mkdirSync, mkdtempSync, openSync, closeSync, writeSync, rmSync, readdir
 import { tmpdir } from 'node:os';
 import { join, normalize, sep, isAbsolute } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { ContractError, type DatasetOrigin, type DatasetSource as WireSource, type LoadedDataset, type Normalization, type Spec } from '@contract';
-import { asTrainingData, describeDataset, loadDataset, previewSamples, DatasetError, type Dataset, type DatasetSource } from './datasets';
+import { ContractError, applyReadOptions, type ReadOptions, type DatasetOrigin, type DatasetSource as WireSource, type LoadedDataset, type Normalization, type Spec } from '@contract';
+import { asTrainingData, describeDataset, loadDataset, preparationOf, previewSamples, DatasetError, type Dataset, type DatasetSource, type LoadOptions } from './datasets';
 import type { TrainingData } from './training/trainingData';
 
 /** Samples sent with a loaded dataset for the preview grid. */
@@ -25,7 +25,7 @@ interface Upload {
   received: number;
 }
 
-type Progress = (progress: { id: string; phase: 'upload' | 'decode'; done: number; total: number }) => void;
+type Progress = (progress: { id: string; phase: 'upload' | 'decode' | 'images'; done: number; total: number }) => void;
 
 function asDatasetError(error: unknown): ContractError {
   if (error instanceof ContractError) return error;
@@ -39,18 +39,21 @@ function sourceKey(source: DatasetSource | WireSource, normalization: Normalizat
 }
 
 /** Picks the reader for an uploaded folder from what it holds. */
-function detectKind(dir: string): 'idx' | 'csv' | 'images' {
+function detectKind(dir: string): 'idx' | 'csv' | 'numpy' | 'images' {
   const entries = readdirSync(dir);
   if (entries.some((name) => /idx\d-ubyte(\.gz)?$/i.test(name))) return 'idx';
-  if (entries.some((name) => /\.csv$/i.test(name))) return 'csv';
+  if (entries.some((name) => /\.(csv|tsv)$/i.test(name))) return 'csv';
+  if (entries.some((name) => /\.(npz|npy)$/i.test(name))) return 'numpy';
   if (entries.some((name) => statSync(join(dir, name)).isDirectory())) return 'images';
-  throw new ContractError({ code: 'invalid-payload', message: `${entries[0] ?? 'the drop'}: not a dataset Trainbench reads (MNIST-style IDX files, a CSV file, or a folder with one sub-folder of images per class)` });
+  throw new ContractError({ code: 'invalid-payload', message: `${entries[0] ?? 'the drop'}: not a dataset Trainbench reads (MNIST-style IDX files, a CSV file, a NumPy .npz or .npy file, or a folder with one sub-folder of images per class)` });
 }
 
 export class DatasetRegistry {
   private readonly loaded = new Map<string, { dataset: Dataset; info: LoadedDataset }>();
   private readonly cache = new Map<string, Dataset>();
   private readonly uploads = new Map<string, Upload>();
+  /** Uploads being decoded: cancelling one aborts its reader. */
+  private readonly decoding = new Map<string, { controller: AbortController; name: string }>();
   /** Where each loaded dataset came from, recorded in the runs that train on it. */
   private readonly origins = new Map<string, DatasetOrigin>();
   private readonly uploadRoot: string;
@@ -60,10 +63,10 @@ export class DatasetRegistry {
   }
 
   /** Loads a dataset and keeps it; the same source loads once. */
-  async load(source: WireSource, normalization?: Normalization, name?: string): Promise<LoadedDataset> {
+  async load(source: WireSource, normalization?: Normalization, name?: string, reading: Pick<LoadOptions, 'signal' | 'onProgress'> = {}): Promise<LoadedDataset> {
     let dataset: Dataset;
     try {
-      dataset = await this.read(source, normalization, name);
+      dataset = await this.read(source, normalization, name, reading);
     } catch (error) {
       throw asDatasetError(error);
     }
@@ -73,11 +76,11 @@ export class DatasetRegistry {
     return info;
   }
 
-  private async read(source: DatasetSource | WireSource, normalization: Normalization | undefined, name?: string): Promise<Dataset> {
+  private async read(source: DatasetSource | WireSource, normalization: Normalization | undefined, name?: string, reading: Pick<LoadOptions, 'signal' | 'onProgress'> = {}): Promise<Dataset> {
     const key = sourceKey(source, normalization);
     const cached = this.cache.get(key);
     if (cached) return cached;
-    const dataset = await loadDataset(source as DatasetSource, { ...(normalization ? { normalization } : {}), ...(name ? { name } : {}) });
+    const dataset = await loadDataset(source as DatasetSource, { ...(normalization ? { normalization } : {}), ...(name ? { name } : {}), ...reading });
     // Built-ins are cheap to keep and costly to rebuild; files may change on disk, so they are read again.
     if (source.kind === 'builtin') this.cache.set(key, dataset);
     return dataset;
@@ -140,7 +143,7 @@ export class DatasetRegistry {
     return { received: upload.received };
   }
 
-  async finishUpload(uploadId: string, kind: 'auto' | 'idx' | 'csv' | 'images', normalization?: Normalization): Promise<LoadedDataset> {
+  async finishUpload(uploadId: string, kind: 'auto' | 'idx' | 'csv' | 'numpy' | 'images', normalization?: Normalization, read: ReadOptions = {}): Promise<LoadedDataset> {
     const upload = this.uploads.get(uploadId);
     if (!upload) throw new ContractError({ code: 'not-found', message: `no upload "${uploadId}" in progress` });
     const short = upload.files.find((f) => f.received !== f.size);
@@ -154,13 +157,24 @@ export class DatasetRegistry {
       this.progress({ id: uploadId, phase: 'decode', done: 0, total: upload.total });
       let source: WireSource;
       if (picked === 'csv') {
-        const csv = readdirSync(root).find((n) => /\.csv$/i.test(n));
+        const csv = readdirSync(root).find((n) => /\.(csv|tsv)$/i.test(n));
         if (!csv) throw new ContractError({ code: 'invalid-payload', message: `${upload.name}: no .csv file in the drop` });
         source = { kind: 'csv', path: join(root, csv) };
+      } else if (picked === 'numpy') {
+        // One .npz is the dataset; .npy files (x_train.npy, y_train.npy, …) are read as their folder.
+        const npz = readdirSync(root).find((n) => /\.npz$/i.test(n));
+        const npy = readdirSync(root).filter((n) => /\.npy$/i.test(n));
+        source = { kind: 'numpy', path: npz ? join(root, npz) : npy.length === 1 ? join(root, npy[0]!) : root };
       } else {
         source = { kind: picked, path: root };
       }
-      const info = await this.load(source, normalization, upload.name);
+      source = applyReadOptions(source, read);
+      const controller = new AbortController();
+      this.decoding.set(uploadId, { controller, name: upload.name });
+      const info = await this.load(source, normalization, upload.name, {
+        signal: controller.signal,
+        onProgress: (done, total) => this.progress({ id: uploadId, phase: 'images', done, total }),
+      });
       // The drop's temporary folder is removed below: only its name can be recorded.
       this.origins.set(info.summary.id, { kind: 'upload', name: upload.name });
       this.progress({ id: uploadId, phase: 'decode', done: upload.total, total: upload.total });
@@ -170,11 +184,17 @@ export class DatasetRegistry {
       const shaped = asDatasetError(error);
       throw new ContractError({ ...shaped.toShape(), message: shaped.message.split(upload.dir + sep).join('') });
     } finally {
+      this.decoding.delete(uploadId);
       rmSync(upload.dir, { recursive: true, force: true });
     }
   }
 
   cancelUpload(uploadId: string): { cancelled: boolean } {
+    const decoding = this.decoding.get(uploadId);
+    if (decoding) {
+      decoding.controller.abort(new DatasetError(decoding.name, 'the load was cancelled'));
+      return { cancelled: true };
+    }
     const upload = this.uploads.get(uploadId);
     if (!upload) return { cancelled: false };
     this.uploads.delete(uploadId);
@@ -204,7 +224,7 @@ export class DatasetRegistry {
         throw asDatasetError(error);
       }
     }
-    return { ...asTrainingData({ ...dataset, normalization: spec.normalization }), rawRange: { min: dataset.stats.min, max: dataset.stats.max } };
+    return { ...asTrainingData({ ...dataset, normalization: spec.normalization }), rawRange: { min: dataset.stats.min, max: dataset.stats.max }, preparation: preparationOf(dataset, spec.normalization) };
   }
 
   dispose(): void {

@@ -97,7 +97,7 @@ export async function createEngine(options: EngineOptions, emit: Emit): Promise<
     'dataset.load': ({ source, normalization, name }) => options.datasets.load(source, normalization, name),
     'dataset.upload.begin': ({ name, files }) => options.datasets.beginUpload(name, files),
     'dataset.upload.chunk': ({ uploadId, file, offset, data }) => options.datasets.chunk(uploadId, file, offset, data),
-    'dataset.upload.finish': ({ uploadId, kind, normalization }) => options.datasets.finishUpload(uploadId, kind, normalization),
+    'dataset.upload.finish': ({ uploadId, kind, normalization, read }) => options.datasets.finishUpload(uploadId, kind, normalization, read),
     'dataset.upload.cancel': ({ uploadId }) => options.datasets.cancelUpload(uploadId),
     'dataset.list': () => options.datasets.list(),
     'dataset.preview': ({ id, n, split, seed }) => options.datasets.preview(id, n, split, seed),
@@ -226,6 +226,7 @@ export async function createEngine(options: EngineOptions, emit: Emit): Promise<
           writer.setJob({ ...trainer.info, runDir: writer.dir });
           const origin = options.datasets.origin(spec);
           if (origin) writer.setDatasetOrigin(origin);
+          if (data.preparation) writer.setDataPreparation(data.preparation);
           liveRunDirs.add(writer.dir);
         }
       } catch (error) {

@@ -19,6 +19,7 @@ import { runGradcheckCommand } from './gradcheckCommand';
 import { defaultRunsDir } from './runsDir';
 import { RunsFolderSetting, defaultSettingsFile } from './runsFolder';
 import { RunsHost } from './runsHost';
+import { exitAfterOutput } from './exitAfterOutput';
 
 const USAGE = `usage:
   trainbench serve [--host 127.0.0.1] [--port N] [--backend NAME] [--runs-dir D]
@@ -31,6 +32,16 @@ const USAGE = `usage:
 SPEC is a spec file or a preset: ${presetNames().join(', ')}
 backends: ${BackendName.options.join(', ')}
 runs are written to --runs-dir, else $TRAINBENCH_RUNS_DIR, else the folder set on the Runs screen, else ${defaultRunsDir()}`;
+
+/** Each command's lines of USAGE, for `trainbench COMMAND --help`. */
+function commandUsage(command: string): string | null {
+  const lines = USAGE.split('\n');
+  const start = lines.findIndex((l) => l.startsWith(`  trainbench ${command} `) || l === `  trainbench ${command}`);
+  if (start < 0) return null;
+  let end = start + 1;
+  while (end < lines.length && lines[end]!.startsWith('      ')) end++;
+  return ['usage:', ...lines.slice(start, end), '', ...lines.slice(lines.indexOf('') + 1)].join('\n');
+}
 
 export const ENGINE_PATH = join(__dirname, 'engine.js');
 export const RENDERER_ROOT = join(__dirname, '..', 'renderer');
@@ -94,6 +105,11 @@ async function info(argv: string[]): Promise<void> {
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  const usage = command === undefined ? null : commandUsage(command);
+  if (usage !== null && rest.some((arg) => arg === '--help' || arg === '-h')) {
+    process.stdout.write(`${usage}\n`);
+    return 0;
+  }
   switch (command) {
     case 'serve':
       await serve(rest);
@@ -121,14 +137,15 @@ async function main(argv: string[]): Promise<number> {
 
 main(process.argv.slice(2)).then(
   (code) => {
-    if (code >= 0) process.exit(code);
+    if (code >= 0) exitAfterOutput(code);
   },
   (error: unknown) => {
     if (error instanceof UsageError) {
       process.stderr.write(`trainbench: ${error.message}\n\n${USAGE}\n`);
-      process.exit(2);
+      exitAfterOutput(2);
+      return;
     }
     process.stderr.write(`trainbench: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
+    exitAfterOutput(1);
   },
 );

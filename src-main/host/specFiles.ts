@@ -71,9 +71,12 @@ export function dataRefFor(path: string): Spec['dataset'] {
   if (statSync(full).isDirectory()) {
     const names = readdirSync(full);
     const idx = names.some((n) => /-idx\d-ubyte(\.gz)?$|\.idx\d-ubyte(\.gz)?$/.test(n));
-    return idx ? { kind: 'idx', path: full } : { kind: 'images', path: full, size: [28, 28], channels: 1 };
+    if (idx) return { kind: 'idx', path: full };
+    if (names.some((n) => /\.npy$/i.test(n))) return { kind: 'numpy', path: full };
+    return { kind: 'images', path: full, size: [28, 28], channels: 1 };
   }
-  if (/\.csv$/i.test(full)) return { kind: 'csv', path: full };
+  if (/\.(csv|tsv)$/i.test(full)) return { kind: 'csv', path: full };
+  if (/\.(npz|npy)$/i.test(full)) return { kind: 'numpy', path: full };
   return { kind: 'idx', path: full };
 }
 
@@ -86,8 +89,8 @@ export function specFromArgs(command: string, args: ParsedArgs): { spec: Spec; s
   if (!source) throw new UsageError(`${command} needs a SPEC: a spec file or a preset name`);
   if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
   const { raw, origin } = readSpecSource(source);
-  let overridden = applyOverrides(raw, args.flags.get('set') ?? []);
+  // --data first, so that --set dataset.header=none (say) refines how that file is read.
   const data = args.flags.get('data')?.[0];
-  if (data) overridden = { ...(overridden as object), dataset: dataRefFor(data) };
-  return { spec: validateSpec(overridden, origin), source };
+  const withData = data ? { ...(raw as object), dataset: dataRefFor(data) } : raw;
+  return { spec: validateSpec(applyOverrides(withData, args.flags.get('set') ?? []), origin), source };
 }

@@ -7,8 +7,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { test, expect, type Locator, type Page } from '@playwright/test';
+import { test, expect, type Page } from '@playwright/test';
 import { startServeProcess, type ServeProcess } from '../support/serveProcess';
+import { dropFiles } from '../support/dropFiles';
 
 const FASHION_DIR = '/usr/share/datasets/fashion-mnist';
 const TRAIN = ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz'].map((f) => join(FASHION_DIR, f));
@@ -40,36 +41,6 @@ async function openDataScreen(page: Page): Promise<void> {
   await page.goto(serve.url);
   await page.getByRole('link', { name: 'Data' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Data' })).toBeVisible();
-}
-
-/**
- * Drops files on `target` as a person's drag would: dragenter, dragover and drop events
- * carrying a DataTransfer of File objects. The bytes reach the page from this process
- * through a routed same-origin URL, so that tens of megabytes need no base64 round trip.
- * `hold` keeps the drag over the page between dragover and drop, to look at the highlight.
- */
-async function dropFiles(page: Page, target: Locator, files: { name: string; bytes: Buffer }[], hold?: () => Promise<void>): Promise<void> {
-  const byName = new Map(files.map((f) => [f.name, f.bytes]));
-  await page.route('**/__fixtures/*', (route) => {
-    const name = decodeURIComponent(new URL(route.request().url()).pathname.split('/').pop() ?? '');
-    const bytes = byName.get(name);
-    return bytes ? route.fulfill({ status: 200, body: bytes, contentType: 'application/octet-stream' }) : route.fulfill({ status: 404 });
-  });
-  await target.evaluate(async (element, names) => {
-    const transfer = new DataTransfer();
-    for (const name of names) {
-      const blob = await (await fetch(`/__fixtures/${encodeURIComponent(name)}`)).blob();
-      transfer.items.add(new File([blob], name));
-    }
-    (window as unknown as { __drop: DataTransfer }).__drop = transfer;
-    for (const type of ['dragenter', 'dragover']) element.dispatchEvent(new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }));
-  }, files.map((f) => f.name));
-  await hold?.();
-  await target.evaluate((element) => {
-    const transfer = (window as unknown as { __drop: DataTransfer }).__drop;
-    element.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
-  });
-  await page.unroute('**/__fixtures/*');
 }
 
 const real = (paths: string[]): { name: string; bytes: Buffer }[] => paths.map((p) => ({ name: basename(p), bytes: readFileSync(p) }));

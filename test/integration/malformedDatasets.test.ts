@@ -5,7 +5,7 @@
  * same process, load nothing, and not grow: tensors unchanged, RSS within 64 MB of where it
  * began (no allocation of what a header claims: one file declares 16 GB, one is a gzip bomb).
  */
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,15 @@ import type { EngineHost } from '../../src-main/host/engineHost';
 import { startHost } from '../support/engine';
 import { recordCases } from '../support/reliability';
 import { gz, idx, idxHeader, labels, pixels, png, TYPE, write } from '../unit/datasets/makeFiles';
+import { numpyPython, runNumpy } from '../support/numpyFiles';
+
+/** Files numpy wrote (Debian's python3-numpy), for the NumPy cases; none where numpy is missing. */
+function numpyFiles(dir: string): { npz: string; bomb: string; npy: string } {
+  mkdirSync(dir, { recursive: true });
+  runNumpy(dir, "np.savez_compressed(os.path.join(out, 'bomb.npz'), x_train=np.zeros(48 * 1024 * 1024, dtype=np.uint8), y_train=np.arange(4))\nnp.save(os.path.join(out, 'x.npy'), np.zeros((4, 28, 28), dtype=np.float32))");
+  return { npz: join(dir, 'bomb.npz'), bomb: join(dir, 'bomb.npz'), npy: join(dir, 'x.npy') };
+}
+const haveNumpy = !('missing' in numpyPython());
 
 const root = mkdtempSync(join(tmpdir(), 'tb-malformed-'));
 const MB = 1024 * 1024;
@@ -51,6 +60,31 @@ const cases: { name: string; make: (dir: string) => { source: DatasetSource; fil
     },
   },
   { name: 'ragged CSV', make: (d) => ({ source: { kind: 'csv', path: write(join(d, 'ragged.csv'), 'a,b,c\n1,2,0\n3,4\n') }, file: 'ragged.csv' }) },
+  { name: 'ragged CSV after quoting', make: (d) => ({ source: { kind: 'csv', path: write(join(d, 'quoted.csv'), 'a,b,label\n"1,5",2,0\n"3",4,"1,2",1\n') }, file: 'quoted.csv:3:1' }) },
+  ...(haveNumpy
+    ? [
+        {
+          name: 'zip bomb inside an npz (48 MB declared as 4 KB)',
+          make: (d: string) => {
+            const { bomb } = numpyFiles(join(d, 'np'));
+            const bytes = readFileSync(bomb);
+            // The x_train member's uncompressed size in the central directory: 4 KB.
+            const at = bytes.indexOf(Buffer.concat([Buffer.from([0x50, 0x4b, 0x01, 0x02])]));
+            bytes.writeUInt32LE(4096, at + 24);
+            writeFileSync(bomb, bytes);
+            return { source: { kind: 'numpy' as const, path: bomb }, file: 'bomb.npz/x_train.npy' };
+          },
+        },
+        {
+          name: 'npy header claiming more than the file holds',
+          make: (d: string) => {
+            const { npy } = numpyFiles(join(d, 'np'));
+            writeFileSync(npy, readFileSync(npy).subarray(0, 3000));
+            return { source: { kind: 'numpy' as const, path: npy }, file: 'x.npy' };
+          },
+        },
+      ]
+    : []),
   { name: 'binary garbage as CSV', make: (d) => ({ source: { kind: 'csv', path: write(join(d, 'garbage.csv'), Buffer.from(pixels(4096, 7))) }, file: 'garbage.csv' }) },
   {
     name: 'corrupt PNG in an image folder',

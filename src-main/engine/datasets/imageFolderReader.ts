@@ -1,6 +1,8 @@
 /**
  * A folder of images with one sub-folder per class (photos/cats/001.png, photos/dogs/…),
- * PNG or JPEG, told by their signature. Every image is composited over black, converted
+ * PNG or JPEG, told by their signature; class folders may hold nested folders. In the
+ * torchvision layout (`train/` and `test/` or `val/` at the top, class folders below) the
+ * top folders become the splits. Every image is composited over black, converted
  * to grayscale (Rec. 601 luma) or RGB, resized to one size and stored as u8.
  *
  * Links are followed, but a link back into a folder already walked is refused (no loops),
@@ -28,7 +30,12 @@ export interface ImageFolderOptions extends ReadLimits {
   maxResolutionInMP?: number;
   /** Largest image file accepted, in bytes (default 64 MiB). */
   maxFileBytes?: number;
+  /** Called as images are decoded (done of total), at most every 1 % and at the end. */
+  onProgress?: (done: number, total: number) => void;
 }
+
+/** Top folders that make splits in the torchvision layout, by role, in order of preference. */
+const SPLIT_FOLDERS: Record<'train' | 'test', string[]> = { train: ['train', 'training'], test: ['test', 'testing', 'val', 'valid', 'validation'] };
 
 const IMAGE_EXTENSIONS = /\.(png|jpe?g)$/i;
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -206,7 +213,30 @@ async function walk(root: string, dir: string, label: number, visited: Set<strin
   }
 }
 
-/** Loads a folder with one sub-folder of PNG/JPEG images per class as a Dataset (u8, one train split). */
+/** The sub-folders of `dir` (links followed, loops refused), sorted by name. */
+async function classFolders(root: string, dir: string, shownDir: string, visited: Set<string>): Promise<{ name: string; path: string }[]> {
+  const entries = (await readdir(dir)).filter((n) => !n.startsWith('.')).sort();
+  if (entries.length === 0) throw new DatasetError(shownDir, 'the folder is empty; put each class\'s images in a sub-folder named after the class (e.g. cats/001.png)');
+  const out: { name: string; path: string }[] = [];
+  for (const name of entries) {
+    const path = join(dir, name);
+    const shown = relative(root, path).split(sep).join('/');
+    let real: string;
+    try {
+      real = await realpath(path);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new DatasetError(shown, code === 'ELOOP' ? 'symbolic link loop' : `cannot be read (${code ?? (error as Error).message})`);
+    }
+    if (!(await stat(real)).isDirectory()) continue;
+    if (visited.has(real)) throw new DatasetError(shown, `symbolic link back into ${relative(root, real).split(sep).join('/') || basename(root)}, a folder already read: the folder tree loops`);
+    visited.add(real);
+    out.push({ name, path });
+  }
+  return out;
+}
+
+/** Loads a folder of PNG/JPEG images, one sub-folder per class (or train/ and test/ above them), as a u8 Dataset. */
 export async function loadImageFolder(dir: string, options: ImageFolderOptions = {}): Promise<Dataset> {
   const [height, width] = options.size ?? [28, 28];
   const channels = options.channels ?? 1;
@@ -226,50 +256,79 @@ export async function loadImageFolder(dir: string, options: ImageFolderOptions =
     if (error instanceof DatasetError) throw error;
     throw new DatasetError(shownRoot, `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
-  const entries = (await readdir(root)).filter((n) => !n.startsWith('.')).sort();
-  if (entries.length === 0) throw new DatasetError(shownRoot, 'the folder is empty; put each class\'s images in a sub-folder named after the class (e.g. cats/001.png)');
-  const classDirs: { name: string; path: string; real: string }[] = [];
   const visited = new Set<string>([root]);
-  for (const name of entries) {
-    const path = join(root, name);
-    let real: string;
-    try {
-      real = await realpath(path);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      throw new DatasetError(name, code === 'ELOOP' ? 'symbolic link loop' : `cannot be read (${code ?? (error as Error).message})`);
+  const top = await classFolders(root, root, shownRoot, visited);
+  // torchvision's layout: train/ and test/ (or val/) at the top, each holding class folders.
+  const pick = (role: 'train' | 'test'): { name: string; path: string } | undefined => {
+    for (const want of SPLIT_FOLDERS[role]) {
+      const found = top.find((d) => d.name.toLowerCase() === want);
+      if (found) return found;
     }
-    if (!(await stat(real)).isDirectory()) continue;
-    if (visited.has(real)) throw new DatasetError(name, `symbolic link back into ${relative(root, real).split(sep).join('/') || shownRoot}, a folder already read: the folder tree loops`);
-    visited.add(real);
-    classDirs.push({ name, path, real });
+    return undefined;
+  };
+  const trainDir = pick('train');
+  const testDir = pick('test');
+  const splitLayout = trainDir !== undefined && testDir !== undefined;
+  const groups: { split: 'train' | 'test'; classes: { name: string; path: string }[] }[] = [];
+  if (splitLayout) {
+    for (const [split, folder] of [
+      ['train', trainDir],
+      ['test', testDir],
+    ] as const) {
+      const classes = await classFolders(root, folder.path, folder.name, visited);
+      if (classes.length === 0) throw new DatasetError(folder.name, `holds no class sub-folders; in the train/ and ${testDir.name}/ layout each holds one sub-folder of images per class`);
+      groups.push({ split, classes });
+    }
+  } else {
+    if (top.length === 0) throw new DatasetError(shownRoot, 'has no class sub-folders; put each class\'s images in a sub-folder named after the class (e.g. cats/001.png)');
+    groups.push({ split: 'train', classes: top });
   }
-  if (classDirs.length === 0) throw new DatasetError(shownRoot, 'has no class sub-folders; put each class\'s images in a sub-folder named after the class (e.g. cats/001.png)');
+  const classNames = [...new Set(groups.flatMap((g) => g.classes.map((c) => c.name)))].sort();
+  const labelOf = new Map(classNames.map((n, i) => [n, i]));
 
-  const files: ImageFile[] = [];
-  for (const [label, cls] of classDirs.entries()) {
-    const before = files.length;
-    await walk(root, cls.path, label, visited, 1, files, options.signal);
-    if (files.length === before) throw new DatasetError(cls.name, 'holds no PNG or JPEG images');
+  const perSplit: Record<'train' | 'test', ImageFile[]> = { train: [], test: [] };
+  for (const group of groups) {
+    for (const cls of group.classes) {
+      const found = perSplit[group.split];
+      const before = found.length;
+      await walk(root, cls.path, labelOf.get(cls.name)!, visited, 1, found, options.signal);
+      if (found.length === before) throw new DatasetError(relative(root, cls.path).split(sep).join('/'), 'holds no PNG or JPEG images');
+    }
   }
   const size = height * width * channels;
-  if (files.length * size > maxBytes) throw new DatasetError(shownRoot, `${formatCount(files.length)} images of ${height}×${width}×${channels} need ${formatCount(files.length * size)} bytes, more than the ${formatBytes(maxBytes)} limit`);
-  const x = new Uint8Array(files.length * size);
-  const y = new Int32Array(files.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < files.length) {
-      const k = next++;
-      const f = files[k]!;
-      throwIfAborted(options.signal);
-      const info = await stat(f.path);
-      if (info.size > maxFileBytes) throw new DatasetError(f.shown, `the file holds ${formatCount(info.size)} bytes, more than the ${formatBytes(maxFileBytes)} limit for one image`);
-      const bytes = await readFile(f.path);
-      toSample(decodeImage(f.shown, bytes, maxMP), height, width, channels, mode, x, k * size);
-      y[k] = f.label;
-    }
+  const total = perSplit.train.length + perSplit.test.length;
+  if (total * size > maxBytes) throw new DatasetError(shownRoot, `${formatCount(total)} images of ${height}×${width}×${channels} need ${formatCount(total * size)} bytes, more than the ${formatBytes(maxBytes)} limit`);
+  let decoded = 0;
+  let reported = 0;
+  const step = Math.max(1, Math.floor(total / 100));
+  const decodeAll = async (files: ImageFile[]): Promise<{ count: number; x: Uint8Array; y: Int32Array }> => {
+    const x = new Uint8Array(files.length * size);
+    const y = new Int32Array(files.length);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < files.length) {
+        const k = next++;
+        const f = files[k]!;
+        throwIfAborted(options.signal);
+        const info = await stat(f.path);
+        if (info.size > maxFileBytes) throw new DatasetError(f.shown, `the file holds ${formatCount(info.size)} bytes, more than the ${formatBytes(maxFileBytes)} limit for one image`);
+        const bytes = await readFile(f.path);
+        throwIfAborted(options.signal);
+        toSample(decodeImage(f.shown, bytes, maxMP), height, width, channels, mode, x, k * size);
+        y[k] = f.label;
+        decoded++;
+        if (options.onProgress && (decoded - reported >= step || decoded === total)) {
+          reported = decoded;
+          options.onProgress(decoded, total);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(DECODE_CONCURRENCY, files.length) }, worker));
+    return { count: files.length, x, y };
   };
-  await Promise.all(Array.from({ length: Math.min(DECODE_CONCURRENCY, files.length) }, worker));
+  const train = await decodeAll(perSplit.train);
+  const test = splitLayout ? await decodeAll(perSplit.test) : null;
+  const x = train.x;
   return {
     id: `images-${createHash('sha1').update(JSON.stringify([root, height, width, channels, mode, options.normalization ?? 'none'])).digest('hex').slice(0, 12)}`,
     name: options.name ?? shownRoot,
@@ -278,8 +337,8 @@ export async function loadImageFolder(dir: string, options: ImageFolderOptions =
     inputShape: [height, width, channels],
     elementType: 'u8',
     targetDim: 1,
-    classNames: classDirs.map((c) => c.name),
-    splits: { train: { count: files.length, x, y } },
+    classNames,
+    splits: { train, ...(test ? { test } : {}) },
     normalization: options.normalization ?? 'none',
     stats: computeStats(x),
   };

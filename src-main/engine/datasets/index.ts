@@ -7,16 +7,19 @@ import { stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { SampleSet, TrainingData } from '../training/trainingData';
 import { loadBuiltin, mulberry32, type BuiltinName } from './builtin';
-import { loadCsv } from './csvReader';
+import { loadCsv, type CsvHeader, type MissingPolicy } from './csvReader';
 import { loadIdxFiles, loadIdxFolder } from './idxReader';
 import { loadImageFolder, type ResizeMode } from './imageFolderReader';
+import { loadNumpy } from './numpyReader';
 import {
   DatasetError,
   datasetBytes,
+  featureAffine,
   normalizationAffine,
   sampleSize,
   targetsBatch,
   toFloat32Batch,
+  type CsvReport,
   type Dataset,
   type ElementType,
   type Normalization,
@@ -28,7 +31,8 @@ import {
 
 export * from './types';
 export { readIdx, loadIdxFiles, loadIdxFolder, type IdxArray, type IdxLoadOptions } from './idxReader';
-export { loadCsv, type CsvLoadOptions } from './csvReader';
+export { loadCsv, type CsvLoadOptions, type CsvHeader, type MissingPolicy } from './csvReader';
+export { loadNumpy, readNpy, readNpz, parseNpy, type NpyArray, type NumpyLoadOptions } from './numpyReader';
 export { loadImageFolder, type ImageFolderOptions, type ResizeMode } from './imageFolderReader';
 export { loadBuiltin, mnistDataset, syntheticDataset, syntheticPoints, mulberry32, type BuiltinName, type SyntheticName, type BuiltinOptions } from './builtin';
 
@@ -37,13 +41,17 @@ export type DatasetSource =
   | { kind: 'builtin'; name: BuiltinName; size?: number; seed?: number; noise?: number }
   /** `path`: a folder of MNIST-style files, or one of them (its folder is read); `files`: exactly these. */
   | { kind: 'idx'; path: string; files?: string[] }
-  | { kind: 'csv'; path: string; labelColumn?: string | number; task?: Task; delimiter?: string }
+  | { kind: 'csv'; path: string; labelColumn?: string | number; task?: Task; delimiter?: string; header?: CsvHeader; skipLines?: number; missing?: MissingPolicy }
+  /** An .npz archive, an .npy file, or a folder of .npy files. */
+  | { kind: 'numpy'; path: string; task?: Task }
   | { kind: 'images'; path: string; size?: [number, number]; channels?: 1 | 3; resize?: ResizeMode };
 
 export interface LoadOptions extends ReadLimits {
   normalization?: Normalization;
   /** Shown in the UI instead of the file or folder name. */
   name?: string;
+  /** Image folders: called as images are decoded. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /** Loads a dataset from any source. Rejects with a DatasetError whose message starts with the file at fault. */
@@ -80,13 +88,19 @@ export async function loadDataset(source: DatasetSource, options: LoadOptions = 
         ...(source.labelColumn !== undefined ? { labelColumn: source.labelColumn } : {}),
         ...(source.task ? { task: source.task } : {}),
         ...(source.delimiter ? { delimiter: source.delimiter } : {}),
+        ...(source.header !== undefined ? { header: source.header } : {}),
+        ...(source.skipLines !== undefined ? { skipLines: source.skipLines } : {}),
+        ...(source.missing ? { missing: source.missing } : {}),
       });
+    case 'numpy':
+      return loadNumpy(source.path, { ...common, ...(source.task ? { task: source.task } : {}) });
     case 'images':
       return loadImageFolder(source.path, {
         ...common,
         ...(source.size ? { size: source.size } : {}),
         ...(source.channels ? { channels: source.channels } : {}),
         ...(source.resize ? { resize: source.resize } : {}),
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       });
   }
 }
@@ -115,6 +129,8 @@ export interface DatasetSummary {
   classNames: string[] | null;
   featureNames: string[] | null;
   normalization: Normalization;
+  /** `standardize` on tabular data scales each feature by its own mean and std; images use one. */
+  standardization: 'per-feature' | 'global' | null;
   splits: { train: SplitSummary; test: SplitSummary | null };
   /** Of the stored training inputs, before normalisation. */
   valueStats: ValueStats;
@@ -131,6 +147,8 @@ export interface DatasetSummary {
   };
   /** The flags in plain words, with what to do. */
   warnings: string[];
+  /** CSV sources: delimiter, header, count line, missing values, one-hot columns. */
+  csv: CsvReport | null;
 }
 
 /** Above this, inputs count as unnormalised (the unit range is where initialisers assume them). */
@@ -178,10 +196,31 @@ export function describeDataset(ds: Dataset): DatasetSummary {
   const train = splitSummary(ds, 'train')!;
   const test = splitSummary(ds, 'test');
   const { scale, shift } = normalizationAffine(ds);
-  const a = ds.stats.min * scale + shift;
-  const b = ds.stats.max * scale + shift;
+  let a = ds.stats.min * scale + shift;
+  let b = ds.stats.max * scale + shift;
+  const perFeature = featureAffine(ds);
+  if (perFeature && ds.featureStats) {
+    a = Infinity;
+    b = -Infinity;
+    ds.featureStats.forEach((s, f) => {
+      a = Math.min(a, s.min * perFeature.scale[f]! + perFeature.shift[f]!);
+      b = Math.max(b, s.max * perFeature.scale[f]! + perFeature.shift[f]!);
+    });
+    if (!(a <= b)) a = b = 0;
+  }
   const inputRange = { min: round(Math.min(a, b)), max: round(Math.max(a, b)) };
   const warnings: string[] = [];
+  const csv = ds.csv;
+  if (csv && csv.missing.rows > 0) {
+    const where = csv.missing.columns.map((c) => `${c.count} in "${c.column}"`).join(', ');
+    const labels = csv.missing.labels > 0 ? `${csv.missing.labels} missing label${csv.missing.labels > 1 ? 's' : ''} (those rows dropped)` : '';
+    warnings.push(
+      csv.missing.policy === 'drop'
+        ? `${csv.missing.rows} of ${csv.rowsRead} rows had missing values (${[where, labels].filter(Boolean).join('; ')}) and were dropped; choose "fill" to keep them`
+        : `missing values filled with each column's mean or most frequent value: ${[where, labels].filter(Boolean).join('; ')}`,
+    );
+  }
+  if (csv?.countMismatch) warnings.push(csv.countMismatch);
   const unnormalized = Math.max(Math.abs(inputRange.min), Math.abs(inputRange.max)) > UNNORMALIZED_LIMIT;
   if (unnormalized) {
     warnings.push(
@@ -220,6 +259,7 @@ export function describeDataset(ds: Dataset): DatasetSummary {
     classNames: ds.classNames ? [...ds.classNames] : null,
     featureNames: ds.featureNames ? [...ds.featureNames] : null,
     normalization: ds.normalization,
+    standardization: ds.normalization !== 'standardize' ? null : perFeature ? 'per-feature' : 'global',
     splits: { train, test },
     valueStats: { min: round(ds.stats.min), max: round(ds.stats.max), mean: round(ds.stats.mean), std: round(ds.stats.std) },
     inputRange,
@@ -227,6 +267,7 @@ export function describeDataset(ds: Dataset): DatasetSummary {
     imbalanceRatio,
     flags: { unnormalized, imbalanced },
     warnings,
+    csv: csv ?? null,
   };
 }
 

@@ -33,7 +33,7 @@ export interface Dataset {
   /** Stable for the same source and options (a hash), so the UI can refer to a loaded set. */
   id: string;
   name: string;
-  source: { kind: 'idx' | 'csv' | 'images' | 'builtin'; files: string[] };
+  source: { kind: 'idx' | 'csv' | 'numpy' | 'images' | 'builtin'; files: string[] };
   task: Task;
   /** Per sample, e.g. [28, 28, 1] for MNIST or [2] for a 2-D set. */
   inputShape: number[];
@@ -47,8 +47,45 @@ export interface Dataset {
   splits: { train: Split; test?: Split };
   /** How toFloat32Batch turns stored values into network inputs. */
   normalization: Normalization;
-  /** Of the stored (un-normalised) training inputs; `standardize` uses mean and std. */
+  /** Of the stored (un-normalised) training inputs; `standardize` uses mean and std for images. */
   stats: ValueStats;
+  /**
+   * Tabular data ([F] inputs): each feature's stats over the training split; `standardize`
+   * then scales each feature by its own mean and std (a column in metres and one in grams
+   * both end up in the unit range, which one mean/std over all values would not do).
+   */
+  featureStats?: ValueStats[];
+  /** CSV sources: what the reader recognised and did. */
+  csv?: CsvReport;
+}
+
+/** What the CSV reader found and did, shown in the preview and recorded in run.json. */
+export interface CsvReport {
+  /** The file's columns in order, the label's included (header names, else "column N"). */
+  columns: string[];
+  delimiter: string;
+  /** Lines dropped at the top because the options said so. */
+  skippedLines: number;
+  /** 1-based line of the header row; null: no header. */
+  headerLine: number | null;
+  /** The scikit-learn count line (`150,4,setosa,versicolor,virginica`) when one was recognised. */
+  countLine: string | null;
+  /** The count line's sample count disagrees with the rows read. */
+  countMismatch?: string;
+  /** By header name, else 0-based index. */
+  labelColumn: string | number;
+  /** Data rows read, before any were dropped. */
+  rowsRead: number;
+  missing: {
+    policy: 'drop' | 'fill';
+    /** Rows with at least one missing value (dropped, or filled but for a missing label). */
+    rows: number;
+    /** Rows whose label is missing: always dropped. */
+    labels: number;
+    columns: { column: string; count: number; filledWith?: number | string }[];
+  };
+  /** Text feature columns and their values, in the order of their one-hot features. */
+  oneHot: { column: string; values: string[] }[];
 }
 
 /**
@@ -131,6 +168,46 @@ export function computeStats(values: SampleArray): ValueStats {
   return { min, max, mean, std: Math.sqrt(Math.max(sumSq / n - mean * mean, 0)) };
 }
 
+/** Per-feature stats of a sample-major [count, features] array. */
+export function computeFeatureStats(values: SampleArray, features: number): ValueStats[] {
+  const n = features > 0 ? values.length / features : 0;
+  const min = new Float64Array(features).fill(Infinity);
+  const max = new Float64Array(features).fill(-Infinity);
+  const sum = new Float64Array(features);
+  const sumSq = new Float64Array(features);
+  for (let i = 0, k = 0; i < n; i++) {
+    for (let f = 0; f < features; f++, k++) {
+      const v = values[k]!;
+      if (v < min[f]!) min[f] = v;
+      if (v > max[f]!) max[f] = v;
+      sum[f]! += v;
+      sumSq[f]! += v * v;
+    }
+  }
+  return Array.from({ length: features }, (_, f) => {
+    if (n === 0) return { min: 0, max: 0, mean: 0, std: 0 };
+    const mean = sum[f]! / n;
+    return { min: min[f]!, max: max[f]!, mean, std: Math.sqrt(Math.max(sumSq[f]! / n - mean * mean, 0)) };
+  });
+}
+
+/**
+ * The per-feature affine maps of tabular standardisation (one scale and shift per feature),
+ * or null where one map serves every value (images, other normalisations).
+ */
+export function featureAffine(ds: Pick<Dataset, 'normalization' | 'featureStats'>): { scale: Float32Array; shift: Float32Array } | null {
+  if (ds.normalization !== 'standardize' || !ds.featureStats) return null;
+  const scale = new Float32Array(ds.featureStats.length);
+  const shift = new Float32Array(ds.featureStats.length);
+  ds.featureStats.forEach((s, f) => {
+    // A constant feature (std 0, a one-hot value every row has) is only centred.
+    const std = s.std > 1e-12 ? s.std : 1;
+    scale[f] = 1 / std;
+    shift[f] = -s.mean / std;
+  });
+  return { scale, shift };
+}
+
 /** The index of the first NaN or ±Infinity, or -1. Integer arrays have none. */
 export function firstNonFinite(values: SampleArray): number {
   if (!(values instanceof Float32Array || values instanceof Float64Array)) return -1;
@@ -142,7 +219,7 @@ export function firstNonFinite(values: SampleArray): number {
   return -1;
 }
 
-/** x ↦ x · scale + shift, the affine map a normalisation applies. */
+/** x ↦ x · scale + shift, the affine map a normalisation applies to every value (for tabular standardisation see featureAffine). */
 export function normalizationAffine(ds: Pick<Dataset, 'normalization' | 'stats'>): { scale: number; shift: number } {
   if (ds.normalization === 'divide255') return { scale: 1 / 255, shift: 0 };
   if (ds.normalization === 'standardize') {
@@ -170,7 +247,8 @@ export function toFloat32Batch(ds: Dataset, split: SplitName, indices: Int32Arra
   const result = out ?? new Float32Array(n * size);
   if (result.length < n * size) throw new RangeError(`toFloat32Batch: out holds ${result.length} values, the batch needs ${n * size}`);
   const { scale, shift } = normalizationAffine(ds);
-  const identity = scale === 1 && shift === 0;
+  const perFeature = featureAffine(ds);
+  const identity = scale === 1 && shift === 0 && perFeature === null;
   // u8/i8 through a 256-entry table: one load per value instead of a multiply-add and conversion.
   let table: Float32Array | null = null;
   let tableOffset = 0;
@@ -184,7 +262,10 @@ export function toFloat32Batch(ds: Dataset, split: SplitName, indices: Int32Arra
     if (!(i >= 0 && i < count && Number.isInteger(i))) throw new RangeError(`toFloat32Batch: index ${i} is outside the ${split} split (0..${count - 1})`);
     const base = i * size;
     const at = k * size;
-    if (table) {
+    if (perFeature) {
+      const { scale: fs, shift: fh } = perFeature;
+      for (let p = 0; p < size; p++) result[at + p] = x[base + p]! * fs[p]! + fh[p]!;
+    } else if (table) {
       for (let p = 0; p < size; p++) result[at + p] = table[x[base + p]! + tableOffset]!;
     } else if (identity) {
       result.set(x.subarray(base, base + size), at);
@@ -218,6 +299,25 @@ export function datasetBytes(ds: Dataset): number {
   let total = 0;
   for (const split of [ds.splits.train, ds.splits.test]) if (split) total += split.x.byteLength + split.y.byteLength;
   return total;
+}
+
+/** How the stored inputs become network inputs and what the reader did, for run.json. */
+export interface DataPreparation {
+  normalization: Normalization;
+  /** `standardize`: per feature (tabular) or one mean/std over every value (images). */
+  standardization?: { perFeature: boolean; mean: number[]; std: number[] };
+  csv?: CsvReport;
+}
+
+/** What a run on this dataset, with this normalisation, records about its inputs. */
+export function preparationOf(ds: Dataset, normalization: Normalization = ds.normalization): DataPreparation {
+  const standardization =
+    normalization !== 'standardize'
+      ? undefined
+      : ds.featureStats
+        ? { perFeature: true, mean: ds.featureStats.map((s) => s.mean), std: ds.featureStats.map((s) => s.std) }
+        : { perFeature: false, mean: [ds.stats.mean], std: [ds.stats.std] };
+  return { normalization, ...(standardization ? { standardization } : {}), ...(ds.csv ? { csv: ds.csv } : {}) };
 }
 
 /** Throws the signal's reason when it has been aborted. */

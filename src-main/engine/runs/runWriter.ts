@@ -6,6 +6,7 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { DatasetOrigin, HistogramSet, JobInfo, JobStatus, RunFinal, Snapshot, Spec } from '@contract';
+import type { DataPreparation } from '../datasets/types';
 import { encodeSafetensors } from './safetensors';
 import { exportFinalModel, type ModelOutcome } from './modelExport';
 
@@ -28,6 +29,8 @@ export interface RunRecord {
   tags?: string[];
   /** Where the data came from (a `loaded` dataset's source): what inspection reloads. Absent in older runs. */
   datasetOrigin?: DatasetOrigin | null;
+  /** How the inputs were prepared: the normalisation, standardisation's means and stds, a CSV's missing values and one-hot columns. */
+  dataPreparation?: DataPreparation;
 }
 
 function writeAtomic(path: string, data: string | Uint8Array): void {
@@ -109,6 +112,12 @@ export class RunWriter {
   /** Records where the run's data came from, for inspecting the run later. */
   setDatasetOrigin(origin: DatasetOrigin | null): void {
     this.record.datasetOrigin = origin;
+    this.guard('writing run.json', () => this.writeRecord());
+  }
+
+  /** Records how the run's inputs were prepared. */
+  setDataPreparation(preparation: DataPreparation): void {
+    this.record.dataPreparation = preparation;
     this.guard('writing run.json', () => this.writeRecord());
   }
 

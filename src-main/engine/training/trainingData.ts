@@ -3,6 +3,7 @@
  * stored (often u8) samples. Datasets of every source are adapted to this.
  */
 import { mulberry32 } from '../datasets/builtin';
+import type { DataPreparation } from '../datasets/types';
 
 export interface TrainingData {
   name: string;
@@ -16,6 +17,8 @@ export interface TrainingData {
   test?: SampleSet;
   /** Range of the stored inputs before normalisation (0–255 pixels, say), for the static checks. */
   rawRange?: { min: number; max: number };
+  /** How the inputs were prepared (standardisation's means and stds, a CSV's one-hot columns), recorded in run.json. */
+  preparation?: DataPreparation;
 }
 
 export interface SampleSet {

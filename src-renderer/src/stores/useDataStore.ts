@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
-import type { DataShape, DatasetRef, DatasetSource, LoadedDataset, Normalization, SamplePreview } from '@contract';
+import { applyReadOptions, type DataShape, type DatasetRef, type DatasetSource, type LoadedDataset, type Normalization, type ReadOptions, type SamplePreview } from '@contract';
 import { useBridge } from '../bridge';
 import { useSpecStore } from './useSpecStore';
 import { desktopSource, type FileSource } from '../features/data/dropPlan';
@@ -20,7 +20,7 @@ export type DatasetOrigin = { kind: 'builtin'; source: BuiltinSource } | { kind:
 export interface DataActivity {
   /** What is being loaded: "IDX train + t10k (4 files)". */
   label: string;
-  /** upload: bytes sent (done/total known); decode and read: the engine is reading, no fraction. */
+  /** upload: bytes sent; decode: the engine reading the upload (images decoded of total when total > 0); read: a path read, no fraction. */
   phase: 'upload' | 'decode' | 'read';
   done: number;
   total: number;
@@ -103,6 +103,8 @@ export const useDataStore = defineStore('data', () => {
 
   /** The files of each upload, kept (as handles, not bytes) to send again with another normalisation. */
   const uploaded = new Map<string, readonly DroppedFile[]>();
+  /** The read options each dataset was loaded with (none: the readers' own choices). */
+  const readOptions = ref<Record<string, ReadOptions>>({});
   let abort: AbortController | null = null;
   let sampleSeq = 0;
 
@@ -225,21 +227,27 @@ export const useDataStore = defineStore('data', () => {
     }
   }
 
-  async function upload(files: readonly DroppedFile[], label: string, normalization?: Normalization): Promise<LoadedDataset> {
+  async function upload(files: readonly DroppedFile[], label: string, normalization?: Normalization, read?: ReadOptions): Promise<LoadedDataset> {
     abort = new AbortController();
     let uploadId: string | null = null;
     const stop = bridge.on('dataset.progress', (event) => {
-      // The engine's decode event carries no fraction worth a bar; it tells the upload is in.
-      if (event.id === uploadId && event.phase === 'decode' && activity.value) activity.value = { ...activity.value, phase: 'decode', cancellable: false };
+      if (event.id !== uploadId || !activity.value) return;
+      // decode tells the upload is in; images counts the images decoded (a bar).
+      if (event.phase === 'decode') activity.value = { ...activity.value, phase: 'decode', done: 0, total: 0, cancellable: true };
+      if (event.phase === 'images') activity.value = { ...activity.value, phase: 'decode', done: event.done, total: event.total, cancellable: true };
     });
     try {
       return await uploadFiles(bridge, files, {
         name: label,
         ...(normalization ? { normalization } : {}),
+        // No options: the readers' own choices (nothing sent).
+        ...(read && Object.keys(read).length > 0 ? { read } : {}),
         signal: abort.signal,
         onBegin: (id) => (uploadId = id),
         onProgress: (p) => {
-          activity.value = { label, phase: p.phase, done: p.done, total: p.total, cancellable: p.phase === 'upload' };
+          // The decode step's own events (above) carry its counts.
+          if (p.phase === 'upload') activity.value = { label, phase: p.phase, done: p.done, total: p.total, cancellable: true };
+          else if (activity.value?.phase !== 'decode') activity.value = { label, phase: 'decode', done: 0, total: 0, cancellable: true };
         },
       });
     } finally {
@@ -280,22 +288,39 @@ export const useDataStore = defineStore('data', () => {
 
   /** The one-click fix for unnormalised inputs: the same data again, with this normalisation, in the same place in the list. */
   async function renormalize(id: string, normalization: Normalization): Promise<void> {
+    await reload(id, normalization, readOptions.value[id] ?? {}, `with normalisation ${normalization}`);
+  }
+
+  /** The same files read again with other options (a CSV file's header or missing values, an image folder's size), in the same place in the list. */
+  async function reread(id: string, read: ReadOptions): Promise<void> {
+    const info = datasets.value.find((d) => d.summary.id === id);
+    if (!info) return;
+    await reload(id, info.summary.normalization, read, 'with these options');
+  }
+
+  async function reload(id: string, normalization: Normalization, read: ReadOptions, what: string): Promise<void> {
     const info = datasets.value.find((d) => d.summary.id === id);
     const origin = origins.value[id];
     if (!info) return;
     const label = info.summary.name;
     const wasInUse = inUseId.value === id;
-    await run(label, `Could not reload ${label} with normalisation ${normalization}`, async () => {
+    await run(label, `Could not reload ${label} ${what}`, async () => {
       let next: LoadedDataset;
-      if (origin?.kind === 'builtin' || origin?.kind === 'path') {
-        next = await bridge.request('dataset.load', { source: origin.source, normalization, ...(origin.kind === 'path' ? { name: label } : {}) });
+      let nextOrigin: DatasetOrigin = origin ?? { kind: 'upload' };
+      if (origin?.kind === 'builtin') {
+        next = await bridge.request('dataset.load', { source: origin.source, normalization });
+      } else if (origin?.kind === 'path') {
+        const source = applyReadOptions(origin.source, read);
+        next = await bridge.request('dataset.load', { source, normalization, name: label });
+        nextOrigin = { kind: 'path', source };
       } else {
         const files = uploaded.get(id);
-        if (!files) throw new Error(`${label}: its files were dropped before this page was loaded; drop them again to load them with normalisation ${normalization}`);
-        next = await upload(files, label, normalization);
+        if (!files) throw new Error(`${label}: its files were dropped before this page was loaded; drop them again to load them ${what}`);
+        next = await upload(files, label, normalization, read);
         uploaded.set(next.summary.id, files);
       }
-      add(next, origin ?? { kind: 'upload' }, id);
+      readOptions.value = { ...readOptions.value, [next.summary.id]: read };
+      add(next, nextOrigin, id);
       if (wasInUse) await use(next.summary.id);
     });
   }
@@ -348,6 +373,8 @@ export const useDataStore = defineStore('data', () => {
     loadFiles,
     loadBuiltin,
     renormalize,
+    reread,
+    readOptions,
     use,
     cancel,
     dismissError,

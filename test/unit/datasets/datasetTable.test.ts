@@ -4,15 +4,16 @@
  * that names the file. Header errors must come back fast and without allocating what the
  * header claims.
  */
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DatasetError, describeDataset, loadCsv, loadDataset, loadIdxFiles, loadIdxFolder, loadImageFolder, readIdx, type Dataset, type DatasetSummary } from '../../../src-main/engine/datasets';
+import { DatasetError, describeDataset, loadCsv, loadDataset, loadIdxFiles, loadIdxFolder, loadImageFolder, loadNumpy, readIdx, type Dataset, type DatasetSummary } from '../../../src-main/engine/datasets';
 import { gz, idx, idxHeader, jpg, labels, pixels, png, TYPE, write } from './makeFiles';
 import { reliabilityCase } from '../../support/reliability';
+import { numpyPython, runNumpy } from '../../support/numpyFiles';
 
 /** Distributes over `X | null`, so a summary's nullable parts can be matched partly too. */
 type DeepPartial<T> = T extends unknown[] ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
@@ -66,6 +67,117 @@ function csv(dir: string, name: string, content: string | Buffer, options: Param
 }
 
 const header16 = idx('u8', [100, 28, 28], pixels(100 * 784)).subarray(0, 16);
+
+/**
+ * Real numpy files (Debian's python3-numpy) that the malformed NumPy cases are cut from; none
+ * where numpy is missing, and those cases are left out, saying so.
+ */
+const numpyBase = ((): Record<'npy' | 'npz' | 'bomb' | 'bare' | 'objects', Buffer> | null => {
+  const py = numpyPython();
+  if ('missing' in py) {
+    console.warn(`leaving the malformed NumPy files out of the table: ${py.missing}`);
+    return null;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'tb-numpy-base-'));
+  try {
+    runNumpy(
+      dir,
+      `
+x = (np.arange(4 * 28 * 28) % 251).astype(np.uint8).reshape(4, 28, 28)
+np.save(os.path.join(out, 'x.npy'), x)
+np.savez(os.path.join(out, 'd.npz'), x_train=x, y_train=np.arange(4, dtype=np.uint8))
+np.savez_compressed(os.path.join(out, 'bomb.npz'), x_train=np.zeros(32 * 1024 * 1024, dtype=np.uint8), y_train=np.arange(4))
+np.savez(os.path.join(out, 'bare.npz'), images=x, extra=np.arange(4))
+np.savez(os.path.join(out, 'objects.npz'), x_train=np.array([[1, None]], dtype=object), y_train=np.array([0]))
+`,
+    );
+    const read = (name: string): Buffer => readFileSync(join(dir, name));
+    return { npy: read('x.npy'), npz: read('d.npz'), bomb: read('bomb.npz'), bare: read('bare.npz'), objects: read('objects.npz') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+})();
+
+/** A .npy file's header with its shape replaced, the padding shortened to keep its length. */
+function reshapedNpy(npy: Buffer, shape: string): Buffer {
+  const length = npy.readUInt16LE(8);
+  const text = npy.subarray(10, 10 + length).toString('latin1');
+  const replaced = text.replace(/'shape': \([^)]*\)/, `'shape': ${shape}`);
+  const padded = replaced.replace(/ *\n$/, '').padEnd(length - 1, ' ') + '\n';
+  return Buffer.concat([npy.subarray(0, 10), Buffer.from(padded, 'latin1'), npy.subarray(10 + length)]);
+}
+
+/** A zip archive with the named member's uncompressed size in the central directory set to `size`. */
+function withDeclaredSize(zip: Buffer, member: string, size: number): Buffer {
+  const out = Buffer.from(zip);
+  for (let at = out.lastIndexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02])); at >= 0; at = out.lastIndexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]), at - 1)) {
+    const name = out.subarray(at + 46, at + 46 + out.readUInt16LE(at + 28)).toString();
+    if (name === member) {
+      out.writeUInt32LE(size, at + 24);
+      return out;
+    }
+  }
+  throw new Error(`${member} is not in the archive`);
+}
+
+/** A NumPy file for loadNumpy. */
+function numpyFile(dir: string, name: string, content: Buffer): () => Promise<Dataset> {
+  const path = write(join(dir, name), content);
+  return () => loadNumpy(path);
+}
+
+const numpyCases = (base: NonNullable<typeof numpyBase>): Case[] => [
+  {
+    name: 'npy: a real numpy .npy of 4×28×28 u8 (one array, no labels) is refused for its labels',
+    make: (d) => numpyFile(d, 'x.npy', base.npy),
+    expect: { file: 'x.npy', error: /one array "x" of shape \(4, 28, 28\) and no labels: save x and y apart/ },
+  },
+  ...[0, 4, 8, 9, 40].map((k): Case => ({
+    name: `npy: header truncated at byte ${k}`,
+    make: (d) => numpyFile(d, `cut-${k}.npy`, base.npy.subarray(0, k)),
+    expect: { file: `cut-${k}.npy`, error: k === 0 ? /the file is empty/ : k < 10 ? /too few for a \.npy header/ : /the \.npy header says it is 118 bytes long, but the file ends after 40 bytes/, header: true },
+  })),
+  {
+    name: 'npy: a header claiming more than the file holds',
+    make: (d) => numpyFile(d, 'short.npy', base.npy.subarray(0, 1000)),
+    expect: { file: 'short.npy', error: /declares 4×28×28 \|u1 values \(3,136 bytes after its 128-byte header\) but the file holds 872: it is truncated/ },
+  },
+  {
+    name: 'npy: a header claiming 470 GB in a 3 KB file',
+    make: (d) => numpyFile(d, 'huge.npy', reshapedNpy(base.npy, '(60000, 2800, 2800)')),
+    expect: { file: 'huge.npy', error: /declares 60000×2800×2800 \|u1 values \(470,400,000,000 bytes\), more than the 2 GiB limit/, header: true, declared: 470_400_000_000 },
+  },
+  {
+    name: 'npz: a zip bomb (32 MB of zeros declared as 4,000 bytes)',
+    make: (d) => numpyFile(d, 'bomb.npz', withDeclaredSize(base.bomb, 'x_train.npy', 4000)),
+    expect: { file: 'bomb.npz/x_train.npy', error: /inflates to more than the 4,000 bytes its zip entry declares \(a zip bomb\?\)/, declared: 32 * MB },
+  },
+  {
+    name: 'npz: a member declaring 3 GB',
+    make: (d) => numpyFile(d, 'big.npz', withDeclaredSize(base.bomb, 'x_train.npy', 3 * 1024 ** 3)),
+    expect: { file: 'big.npz/x_train.npy', error: /inflates to 3,221,225,472 bytes, more than the 2 GiB limit/, header: true },
+  },
+  {
+    name: 'npz: truncated (no central directory)',
+    make: (d) => numpyFile(d, 'cut.npz', base.npz.subarray(0, 2000)),
+    expect: { file: 'cut.npz', error: /the zip archive has no central directory at its end: the file is truncated/, header: true },
+  },
+  {
+    name: 'npz: a CSV renamed .npz',
+    make: (d) => numpyFile(d, 'table.npz', Buffer.from('a,b,label\n1,2,0\n')),
+    expect: { file: 'table.npz', error: /not an \.npz file: no zip archive directory found/, header: true },
+  },
+  {
+    name: 'npz: arrays that are not inputs and labels',
+    make: (d) => numpyFile(d, 'bare.npz', base.bare),
+    expect: { file: 'bare.npz', error: /no labels array for "images": the arrays are "images", "extra"; name them y_train/ },
+  },
+  {
+    name: 'npz: an object array (a pickle) is refused, not loaded',
+    make: (d) => numpyFile(d, 'objects.npz', base.objects),
+    expect: { file: 'objects.npz/x_train.npy', error: /holds Python objects \(dtype \|O\), which numpy saves as a pickle; Trainbench never loads pickles/ },
+  },
+];
 
 const cases: Case[] = [
   // ---- good IDX -------------------------------------------------------------------------
@@ -301,6 +413,8 @@ const cases: Case[] = [
     },
     expect: { file: 'digits.bin', error: /not an MNIST-style IDX file name/ },
   },
+  // ---- NumPy (cut from files numpy wrote) ---------------------------------------------------
+  ...(numpyBase ? numpyCases(numpyBase) : []),
   // ---- CSV --------------------------------------------------------------------------------
   {
     name: 'csv: header, text labels (iris-like) → classification',
@@ -332,6 +446,16 @@ const cases: Case[] = [
     expect: { summary: { task: 'classification', classNames: ['-1', '1'], splits: { train: { classHistogram: [2, 3] } } } },
   },
   {
+    name: 'csv: an empty value drops its row by default, and is counted',
+    make: (d) => csv(d, 'hole.csv', '1,2,0\n3,,1\n5,6,0\n'),
+    expect: { summary: { splits: { train: { count: 2 } }, csv: { rowsRead: 3, missing: { policy: 'drop', rows: 1, columns: [{ column: 'column 2', count: 1 }] } } }, check: (ds) => expect(Array.from(ds.splits.train.x)).toEqual([1, 2, 5, 6]) },
+  },
+  {
+    name: 'csv: scikit-learn count line and a trailing-comma line over a quoted header (boston layout)',
+    make: (d) => csv(d, 'boston.csv', '4,2,,\n"CRIM","ZN","MEDV"\n0.1,18,24\n0.2,0,21.6\n0.3,0,34.7\n0.4,0,33.4\n'),
+    expect: { summary: { task: 'regression', featureNames: ['CRIM', 'ZN'], splits: { train: { count: 4 } }, csv: { countLine: '4,2,,', headerLine: 2, labelColumn: 'MEDV' } } },
+  },
+  {
     name: 'csv: label column by index via loadDataset',
     make: (d) => {
       const path = write(join(d, 'first.csv'), 'y,a,b\n0,1,2\n1,3,4\n0,5,600\n1,7,8\n');
@@ -340,9 +464,14 @@ const cases: Case[] = [
     expect: { summary: { task: 'classification', featureNames: ['a', 'b'], valueStats: { max: 600 }, flags: { unnormalized: true } } },
   },
   { name: 'csv: ragged row', make: (d) => csv(d, 'ragged.csv', 'a,b,c\n1,2,0\n3,4\n5,6,1\n'), expect: { file: 'ragged.csv:3:1', error: /^ragged\.csv:3:1: this row has 2 fields, the header has 3$/ } },
-  { name: 'csv: non-numeric feature', make: (d) => csv(d, 'text.csv', 'a,b,c\n1,2,0\n3,abc,1\n'), expect: { file: 'text.csv:3:3', error: /^text\.csv:3:3: "abc" in column "b" is not a number; features must be numeric$/ } },
+  { name: 'csv: text in a numeric column', make: (d) => csv(d, 'text.csv', 'a,b,c\n1,2,0\n3,abc,1\n'), expect: { file: 'text.csv:3:3', error: /^text\.csv:3:3: "abc" in column "b" is not a number; the column's values above are numbers/ } },
+  { name: 'csv: a number in a text column', make: (d) => csv(d, 'mixed.csv', 'a,colour,c\n1,red,0\n3,7,1\n'), expect: { file: 'mixed.csv:3:3', error: /7 in column "colour", a column of text \("red" above\): a column is numbers or text, not both/ } },
+  { name: 'csv: ragged after quoting (a quoted comma is one field)', make: (d) => csv(d, 'quoted.csv', 'a,b,label\n"1,5",2,0\n"3",4,"1,2",1\n'), expect: { file: 'quoted.csv:3:1', error: /^quoted\.csv:3:1: this row has 4 fields, the header has 3$/ } },
+  { name: 'csv: a free-text column too wide to one-hot', make: (d) => csv(d, 'ids.csv', `id,x,label\n${Array.from({ length: 1002 }, (_, i) => `u${i},${i},${i % 2}`).join('\n')}\n`), expect: { file: 'ids.csv:1002:1', error: /column "id" has more than 1000 distinct text values; it cannot be one-hot encoded/ } },
+  { name: 'csv: header row past the end', make: (d) => csv(d, 'short.csv', 'a,b\n1,0\n', { header: 5 }), expect: { file: 'short.csv', error: /header row 5 was asked for, but the file has 2 rows/ } },
+  { name: 'csv: every row has a missing value', make: (d) => csv(d, 'holes.csv', 'a,b,label\n1,NA,0\n?,2,1\n'), expect: { file: 'holes.csv', error: /every one of the 2 rows has a missing value: choose to fill missing values/ } },
   { name: 'csv: hexadecimal is not a CSV number', make: (d) => csv(d, 'hex.csv', 'a,b,label\n1,2,0\n1,0x10,1\n'), expect: { file: 'hex.csv:3:3', error: /"0x10" in column "b" is not a number/ } },
-  { name: 'csv: empty value', make: (d) => csv(d, 'hole.csv', '1,2,0\n3,,1\n5,6,0\n'), expect: { file: 'hole.csv:2:3', error: /empty value in column 2/ } },
+
   { name: 'csv: binary garbage', make: (d) => csv(d, 'garbage.csv', Buffer.from(pixels(4096, 3))), expect: { file: 'garbage.csv', error: /not a text file \(byte 0x[0-9a-f]{2} at offset \d+\)/ } },
   { name: 'csv: gzip given as CSV', make: (d) => csv(d, 'data.csv', gz(Buffer.from('a,b\n1,2\n'))), expect: { file: 'data.csv', error: /not a text file/ } },
   { name: 'csv: empty file', make: (d) => csv(d, 'empty.csv', ''), expect: { file: 'empty.csv', error: /the file is empty/ } },
@@ -353,6 +482,30 @@ const cases: Case[] = [
   { name: 'csv: label column that does not exist', make: (d) => csv(d, 'named.csv', 'a,b\n1,2\n', { labelColumn: 'species' }), expect: { file: 'named.csv', error: /no column named "species"; the columns are "a", "b"/ } },
   { name: 'csv: over the size limit', make: (d) => csv(d, 'big.csv', '1,2,3\n'.repeat(1000), { maxBytes: 1000 }), expect: { file: 'big.csv', error: /holds 6,000 bytes, more than the 1000 bytes limit/ } },
   // ---- image folders --------------------------------------------------------------------
+  {
+    name: 'images: torchvision layout (train/ and val/ at the top) becomes the splits; nested folders, PNG and JPEG mixed, RGB',
+    make: (d) => {
+      write(join(d, 'pets', 'train', 'cats', 'a.png'), png(6, 6, () => [255, 0, 0]));
+      write(join(d, 'pets', 'train', 'cats', 'more', 'b.jpg'), jpg(16, 16, () => [255, 0, 0]));
+      write(join(d, 'pets', 'train', 'dogs', 'c.png'), png(6, 6, () => [0, 0, 255]));
+      write(join(d, 'pets', 'val', 'dogs', 'd.jpeg'), jpg(9, 9, () => [0, 0, 255]));
+      write(join(d, 'pets', 'val', 'owls', 'e.png'), png(5, 5, () => [0, 255, 0]));
+      return () => loadImageFolder(join(d, 'pets'), { size: [4, 4], channels: 3 });
+    },
+    expect: {
+      summary: { inputShape: [4, 4, 3], classNames: ['cats', 'dogs', 'owls'], splits: { train: { count: 3, classHistogram: [2, 1, 0] }, test: { count: 2, classHistogram: [0, 1, 1] } } },
+      check: (ds) => expect(Array.from(ds.splits.test!.x.subarray(16 * 3, 16 * 3 + 3))).toEqual([0, 255, 0]),
+    },
+  },
+  {
+    name: 'images: train/ and test/ where test/ holds no class folders',
+    make: (d) => {
+      write(join(d, 'set', 'train', 'cats', 'a.png'), png(4, 4, () => [1, 2, 3]));
+      write(join(d, 'set', 'test', 'a.png'), png(4, 4, () => [1, 2, 3]));
+      return () => loadImageFolder(join(d, 'set'));
+    },
+    expect: { file: 'test', error: /^test: holds no class sub-folders; in the train\/ and test\/ layout each holds one sub-folder of images per class/ },
+  },
   {
     name: 'images: PNG and JPEG classes, grayscale 8×8',
     make: (d) => {
@@ -575,6 +728,20 @@ describe('header errors on big files', () => {
     await expect(readIdx(path, { maxBytes: 10 * MB })).rejects.toThrow(/^bomb3\.gz: .*inflates to more than the 10 MiB limit/);
     // What is still counted is the streamed chunks awaiting GC: at most the limit's worth, not 50 MB.
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(10 * MB + 4 * MB);
+  });
+
+  it('image decoding reports progress and stops when cancelled', async () => {
+    const dir = join(root, 'cancel-images');
+    for (let i = 0; i < 40; i++) write(join(dir, i % 2 ? 'a' : 'b', `${i}.png`), png(32, 32, () => [i, i, i]));
+    const seen: [number, number][] = [];
+    await loadImageFolder(dir, { onProgress: (done, total) => seen.push([done, total]) });
+    expect(seen.at(-1)).toEqual([40, 40]);
+    expect(seen.every(([done], k) => k === 0 || done > seen[k - 1]![0])).toBe(true);
+    const controller = new AbortController();
+    let calls = 0;
+    const loading = loadImageFolder(dir, { signal: controller.signal, onProgress: () => (++calls === 2 ? controller.abort(new Error('stopped while decoding')) : undefined) });
+    await expect(loading).rejects.toThrow(/stopped while decoding/);
+    expect(calls).toBeLessThan(40);
   });
 
   it('a load can be cancelled', async () => {

@@ -45,7 +45,7 @@ describe('chunkRanges', () => {
 });
 
 /** A bridge that records the upload calls and answers them as the engine does. */
-function uploadBridge(options: { failChunk?: number; onChunk?: (n: number) => void; hangChunk?: number } = {}): { bridge: Bridge; calls: { channel: string; payload: Record<string, unknown> }[] } {
+function uploadBridge(options: { failChunk?: number; onChunk?: (n: number) => void; hangChunk?: number; hangFinish?: boolean } = {}): { bridge: Bridge; calls: { channel: string; payload: Record<string, unknown> }[] } {
   const calls: { channel: string; payload: Record<string, unknown> }[] = [];
   let chunks = 0;
   let received = 0;
@@ -65,7 +65,7 @@ function uploadBridge(options: { failChunk?: number; onChunk?: (n: number) => vo
         return { received };
       }
       if (channel === 'dataset.upload.cancel') return { cancelled: true };
-      if (channel === 'dataset.upload.finish') return { summary: { id: 'ds' }, preview: [] } as unknown as LoadedDataset;
+      if (channel === 'dataset.upload.finish') return options.hangFinish ? new Promise(() => undefined) : ({ summary: { id: 'ds' }, preview: [] } as unknown as LoadedDataset);
       throw new Error(`unexpected ${channel}`);
     },
   } as unknown as Bridge;
@@ -123,6 +123,14 @@ describe('uploadFiles', () => {
     expect(calls.filter((c) => c.channel === 'dataset.upload.chunk')).toHaveLength(3);
     expect(calls.at(-1)).toEqual({ channel: 'dataset.upload.cancel', payload: { uploadId: 'u1' } });
     expect(progress).toEqual([0, MiB, 2 * MiB]);
+  });
+
+  it('cancels while the engine decodes: the cancel reaches the engine, the load rejects at once', async () => {
+    const abort = new AbortController();
+    const { bridge, calls } = uploadBridge({ hangFinish: true });
+    const upload = uploadFiles(bridge, [{ file: fileOf(10, 'pets.zip'), path: 'pets/a.png' }], { name: 'pets', signal: abort.signal, onProgress: (p) => p.phase === 'decode' && setTimeout(() => abort.abort(), 10) });
+    await expect(upload).rejects.toBeInstanceOf(UploadCancelled);
+    expect(calls.map((c) => c.channel).slice(-2)).toEqual(['dataset.upload.finish', 'dataset.upload.cancel']);
   });
 
   it('cancels the engine side and passes the error on when a chunk is refused', async () => {

@@ -47,6 +47,8 @@ function summary(id: string, name: string, normalization: Normalization, over: P
     imbalanceRatio: 1,
     flags: { unnormalized: normalization === 'none', imbalanced: false },
     warnings: [],
+    standardization: null,
+    csv: null,
     ...over,
   };
 }
@@ -231,5 +233,18 @@ describe('data store', () => {
     // The engine still lists the replaced one; the page does not.
     await data.refresh();
     expect(data.datasets.map((d) => d.summary.id)).toEqual(['builtin-xor-none', 'idx-u2']);
+  });
+
+  it('reads a drop again with other options: sent with the upload, kept for the next reload', async () => {
+    const engine = await setup();
+    const data = useDataStore();
+    await data.loadFiles(dropped(...FASHION));
+    await data.reread('idx-u1', { missing: 'fill', header: 'none' });
+    const finish = engine.calls.filter((c) => c.channel === 'dataset.upload.finish').at(-1);
+    expect(finish?.payload).toEqual({ uploadId: 'u2', kind: 'auto', normalization: 'none', read: { missing: 'fill', header: 'none' } });
+    expect(data.readOptions['idx-u2']).toEqual({ missing: 'fill', header: 'none' });
+    // A normalisation fix afterwards keeps the read options.
+    await data.renormalize('idx-u2', 'standardize');
+    expect(engine.calls.filter((c) => c.channel === 'dataset.upload.finish').at(-1)?.payload).toMatchObject({ normalization: 'standardize', read: { missing: 'fill', header: 'none' } });
   });
 });

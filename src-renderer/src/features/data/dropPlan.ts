@@ -5,12 +5,13 @@
  */
 import type { DatasetSource } from '@contract';
 
-export type DropKind = 'idx' | 'csv' | 'images';
+export type DropKind = 'idx' | 'csv' | 'numpy' | 'images';
 /** A source read from disk (every kind but the built-ins). */
 export type FileSource = Exclude<DatasetSource, { kind: 'builtin' }>;
 
 const IDX_FILE = /idx\d-ubyte(\.gz)?$/i;
-const CSV_FILE = /\.csv$/i;
+const CSV_FILE = /\.(csv|tsv)$/i;
+const NUMPY_FILE = /\.(npz|npy)$/i;
 const IMAGE_FILE = /\.(png|jpe?g)$/i;
 /** The engine reads at most this many IDX files named in one source (two splits × two files, with room). */
 const MAX_IDX_FILES = 16;
@@ -21,6 +22,7 @@ const baseName = (path: string): string => path.split(/[\\/]/).pop() ?? path;
 export function detectKind(paths: readonly string[]): DropKind | null {
   if (paths.some((p) => IDX_FILE.test(baseName(p)))) return 'idx';
   if (paths.some((p) => CSV_FILE.test(baseName(p)))) return 'csv';
+  if (paths.some((p) => NUMPY_FILE.test(baseName(p)))) return 'numpy';
   if (paths.some((p) => IMAGE_FILE.test(baseName(p)) && p.split('/').length >= 2)) return 'images';
   return null;
 }
@@ -60,6 +62,16 @@ export function desktopSource(files: readonly LocatedFile[]): { source: FileSour
     const csv = files.find((f) => CSV_FILE.test(baseName(f.path)))!;
     return { source: { kind: 'csv', path: csv.absolute } };
   }
+  if (kind === 'numpy') {
+    // An .npz is the dataset; .npy files (x_train.npy, y_train.npy, …) are read as their folder.
+    const npz = files.find((f) => /\.npz$/i.test(baseName(f.path)));
+    const npy = files.filter((f) => /\.npy$/i.test(baseName(f.path)));
+    if (npz) return { source: { kind: 'numpy', path: npz.absolute } };
+    const one = npy[0]!;
+    if (npy.length === 1) return { source: { kind: 'numpy', path: one.absolute } };
+    if (npy.some((f) => f.path.split('/').length !== one.path.split('/').length)) return { error: `${one.path}: drop one folder of .npy files (x_train.npy, y_train.npy, …)` };
+    return { source: { kind: 'numpy', path: one.absolute.replace(/[\\/][^\\/]*$/, '') || '/' } };
+  }
   if (kind === 'images') {
     // One dropped folder holding class folders is the dataset; class folders dropped together lie in theirs.
     const tops = new Set(files.map((f) => f.path.split('/')[0]));
@@ -67,5 +79,5 @@ export function desktopSource(files: readonly LocatedFile[]): { source: FileSour
     if (!root) return { error: `${first.path}: drop the folder that holds one sub-folder of images per class` };
     return { source: { kind: 'images', path: root } };
   }
-  return { error: `${first.path}: not a dataset Trainbench reads (MNIST-style IDX files, a CSV file, or a folder with one sub-folder of images per class)` };
+  return { error: `${first.path}: not a dataset Trainbench reads (MNIST-style IDX files, a CSV file, a NumPy .npz or .npy file, or a folder with one sub-folder of images per class)` };
 }

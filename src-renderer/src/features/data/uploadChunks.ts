@@ -3,7 +3,7 @@
  * chunks of at most UPLOAD_CHUNK_BYTES, in order (the engine appends them), then finish. The
  * page never holds more than one chunk of a file in memory.
  */
-import { UPLOAD_CHUNK_BYTES, type Bridge, type LoadedDataset, type Normalization } from '@contract';
+import { UPLOAD_CHUNK_BYTES, type Bridge, type LoadedDataset, type Normalization, type ReadOptions } from '@contract';
 import type { DroppedFile } from './droppedFiles';
 
 /** Byte ranges that cover a file of `size` bytes in order, each at most `chunkBytes` long. */
@@ -25,10 +25,12 @@ export interface UploadProgress {
 export interface UploadOptions {
   name: string;
   normalization?: Normalization;
+  /** How the engine reads the files (a CSV file's header, an image folder's size). */
+  read?: ReadOptions;
   onProgress?: (progress: UploadProgress) => void;
   /** Told the upload's id once the engine has opened it (to match dataset.progress events). */
   onBegin?: (uploadId: string) => void;
-  /** Aborting stops the upload at once and cancels it in the engine (not once decoding has begun). */
+  /** Aborting stops the upload at once and cancels it in the engine, decoding included. */
   signal?: AbortSignal;
 }
 
@@ -82,5 +84,13 @@ export async function uploadFiles(bridge: Bridge, files: readonly DroppedFile[],
     throw error;
   }
   options.onProgress?.({ phase: 'decode', done: 0, total });
-  return bridge.request('dataset.upload.finish', { uploadId, kind: 'auto', ...(options.normalization ? { normalization: options.normalization } : {}) });
+  const finishing = bridge.request('dataset.upload.finish', { uploadId, kind: 'auto', ...(options.normalization ? { normalization: options.normalization } : {}), ...(options.read ? { read: options.read } : {}) });
+  // A Cancel while the engine decodes stops its reader; nothing it had loaded changes.
+  const onAbort = (): void => void bridge.request('dataset.upload.cancel', { uploadId }).catch(() => undefined);
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await untilAborted(finishing, signal);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
 }
