@@ -539,7 +539,8 @@ export class Diagnosis {
       if (previous.code === 'duplicate-units' ? !this.pairs.has(previous.layer ?? '') : !this.lastProbe) continue;
       const next = now.get(key);
       if (next) {
-        if (next.message !== previous.message || next.severity !== previous.severity) this.replace(next);
+        // Still holding at the end: active, from the same cause.
+        if (next.message !== previous.message || next.severity !== previous.severity) this.replace({ ...next, state: 'active', ...(previous.causedBy ? { causedBy: previous.causedBy } : {}) });
         continue;
       }
       if (previous.evidence['recoveredBy'] !== undefined) continue;
@@ -565,7 +566,8 @@ export class Diagnosis {
   }
 
   /** Sends a finding as the new state of its code and layer, grown or not. */
-  private replace(finding: Finding): void {
+  private replace(raised: Finding): void {
+    const finding: Finding = { ...raised, state: raised.state ?? 'active' };
     const change = this.current.has(findingKey(finding)) ? 'update' : 'new';
     this.current.set(findingKey(finding), finding);
     for (const listener of this.listeners) listener(finding, change);
