@@ -85,7 +85,9 @@ test('Train: two seeds that stop on NaN both run; the finding is a marker on the
   await expect(seeds).toContainText('2 of 2 seeds ended', { timeout: 90_000 });
   await expect(seeds.getByTestId('loss-distribution')).toHaveAttribute('data-nonfinite', '2');
   await expect(seeds.getByTestId('success-interval')).toHaveAttribute('data-judged', '0');
-  const finding = page.getByTestId('findings').locator('[data-code="non-finite"]');
+  // The NaN is a consequence, folded under its cause's card: open the fold.
+  const finding = page.getByTestId('findings').locator('[data-testid="finding"][data-code="non-finite"]');
+  await page.getByTestId('findings').locator('[data-testid="consequences"]', { has: page.locator('[data-testid="finding"][data-code="non-finite"]') }).locator('summary').click();
   await expect(finding).toBeVisible();
   await expect(page.getByTestId('job-status')).toHaveText('stopped');
   const step = Number(/step (\d+)/.exec((await finding.textContent()) ?? '')?.[1]);

@@ -36,3 +36,10 @@ export function applySuggestion(spec: Spec, suggestion: Suggestion): { spec: Spe
     return { error: error instanceof Error ? error.message : String(error) };
   }
 }
+
+/** A suggestion as the Compare screen's `path=value` lines (values as JSON). */
+export function suggestionChanges(suggestion: Suggestion): string {
+  return Object.entries(suggestion.set)
+    .map(([path, value]) => `${path}=${JSON.stringify(value)}`)
+    .join('\n');
+}
