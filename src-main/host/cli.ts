@@ -23,7 +23,8 @@ import { exitAfterOutput } from './exitAfterOutput';
 
 const USAGE = `usage:
   trainbench serve [--host 127.0.0.1] [--port N] [--backend NAME] [--runs-dir D]
-  trainbench train SPEC [--data PATH] [--repeat N] [--seed S] [--set path=value ...] [--backend NAME] [--runs-dir D] [--json]
+  trainbench train SPEC [--data PATH] [--repeat N] [--seed S] [--set path=value ...] [--fix] [--backend NAME] [--runs-dir D] [--json]
+      --fix: trains N seeds (default 10), then the first suggestion on the first failed seed on the same seeds, and prints both success rates
   trainbench compare SPEC_A SPEC_B [SPEC_C SPEC_D] [--repeat N] [--seed S] [--set path=value ...] [--set B:path=value ...] [--backend NAME] [--runs-dir D] [--json]
       trains every spec on the same seeds; --set B:path=value changes spec B only
   trainbench info [--backend NAME]

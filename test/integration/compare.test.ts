@@ -82,3 +82,39 @@ describe('trainbench compare', () => {
     expect(result.stderr).toContain('final loss: no finite final loss, 2 NaN/Inf or missing');
   });
 });
+
+interface FixDoc {
+  runs: { seed: number; final: { success: boolean | null } }[];
+  summary: { successes: number; judged: number };
+  fix: { tried: boolean; reason?: string; fromSeed?: number; finding?: { code: string; layer?: string }; suggestion?: { label: string; set: Record<string, unknown> }; runs?: { seed: number; final: { success: boolean | null } }[]; summary?: { successes: number; judged: number; confidence95: [number, number] } };
+}
+
+describe('trainbench train --fix', () => {
+  it('trains the first suggestion of the first failed seed on the same seeds and reports both rates', () => {
+    const runsDir = mkdtempSync(join(tmpdir(), 'tb-fix-'));
+    // relu-abs seeds 3 and 4 fail with dead units in its 3-unit layer.
+    const result = trainbench(['train', 'relu-abs', '--fix', '--repeat', '2', '--seed', '3', '--json', '--runs-dir', runsDir, '--backend', 'wasm']);
+    expect(result.status, result.stderr).toBe(0);
+    const doc = JSON.parse(result.stdout) as FixDoc;
+    expect(doc.summary).toMatchObject({ successes: 0, judged: 2 });
+    expect(doc.fix.tried).toBe(true);
+    expect(doc.fix.fromSeed).toBe(3);
+    expect(doc.fix.finding?.code).toBe('dead-units');
+    expect(doc.fix.suggestion?.set).toEqual({ 'model.layers.0.units': 12 });
+    expect(doc.fix.runs?.map((r) => r.seed)).toEqual([3, 4]);
+    expect(doc.fix.summary).toMatchObject({ successes: 2, judged: 2 });
+    // The side-by-side table on stderr: the spec as it is (A) and with the fix (B).
+    expect(result.stderr).toMatch(/^A\s+relu-abs as it is\s+0\/2/m);
+    expect(result.stderr).toMatch(/^B\s+relu-abs \+ Give dense_1 12 units \(from 3\)\s+2\/2/m);
+  }, 120_000);
+
+  it('says so, and trains nothing more, when no seed failed', () => {
+    const runsDir = mkdtempSync(join(tmpdir(), 'tb-fix-'));
+    const result = trainbench(['train', 'relu-abs', '--fix', '--repeat', '1', '--seed', '1', '--json', '--runs-dir', runsDir, '--backend', 'wasm']);
+    expect(result.status, result.stderr).toBe(0);
+    const doc = JSON.parse(result.stdout) as FixDoc;
+    expect(doc.runs[0]!.final.success).toBe(true);
+    expect(doc.fix).toEqual({ tried: false, reason: 'no seed of 1 failed: there is nothing to fix' });
+    expect(result.stderr).toContain('--fix: no seed of 1 failed');
+  }, 120_000);
+});
