@@ -219,7 +219,10 @@ function checkOutput(spec: Spec, output: number[], data: DataShape, issues: Spec
     }
   } else {
     const expected = data.task === 'classification' ? data.outputs : data.outputs;
-    if (width !== expected) {
+    // One unit regressing the 0/1 label of a 2-class set trains (a sigmoid or linear output
+    // with MSE/MAE): the diagnosis warns about it (loss-mismatch), the spec is not refused.
+    const binaryUnit = data.task === 'classification' && data.outputs === 2 && width === 1;
+    if (width !== expected && !binaryUnit) {
       const what = data.task === 'classification' ? `${data.outputs} classes (one-hot targets)` : `a target of width ${data.outputs}`;
       issues.push({ path: `${last}.units`, message: `the dataset has ${what}, so the last layer needs ${expected} units, not ${width}` });
     }

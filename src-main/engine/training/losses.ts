@@ -45,7 +45,10 @@ export function computeLoss(loss: Loss, prediction: tf.Tensor, y: tf.Tensor, tar
     case 'categoricalCrossentropy':
     case 'sparseCategoricalCrossentropy': {
       const t = dense(y, prediction, target);
-      const logProbabilities = loss.fromLogits ? tf.logSoftmax(prediction) : tf.log(tf.clipByValue(prediction, EPSILON, 1 - EPSILON));
+      // Not from logits: as Keras does, the output is first scaled to sum to 1 over the classes
+      // (a softmax output is unchanged), so an output that is no distribution cannot reach a
+      // loss of 0 by pushing every class up at once.
+      const logProbabilities = loss.fromLogits ? tf.logSoftmax(prediction) : tf.log(tf.clipByValue(tf.div(prediction, tf.sum(prediction, -1, true)), EPSILON, 1 - EPSILON));
       return tf.neg(tf.mean(tf.sum(tf.mul(t, logProbabilities), -1))) as tf.Scalar;
     }
   }

@@ -62,7 +62,7 @@ export function lossMismatch(spec: Spec, data: TaskShape): Finding | null {
       }
       return finding(
         'error',
-        `${loss.type} takes the log of the output as a probability, but the output layer's activation is ${activation}, not softmax: outputs ≤ 0 are clipped to 1e-7 and pass no gradient, and the rest do not sum to 1. Compute the loss from logits (fromLogits), or end with a softmax.`,
+        `${loss.type} takes the output as a probability, but the output layer's activation is ${activation}, not softmax: the loss divides the outputs by their sum (as Keras does), which is no distribution when outputs can be ≤ 0 — they are clipped to 1e-7 and pass no gradient, and a sum near 0 turns the loss to NaN. Compute the loss from logits (fromLogits), or end with a softmax.`,
         [logits, ...setActivation('softmax', 'Use a softmax output')],
         evidence,
       );
@@ -97,7 +97,7 @@ export function lossMismatch(spec: Spec, data: TaskShape): Finding | null {
   if (data.task === 'classification' && (loss.type === 'mse' || loss.type === 'mae')) {
     const saturating = activation === 'sigmoid' || activation === 'softmax';
     const message =
-      `${loss.type === 'mse' ? 'MSE' : 'MAE'} is used on class labels (${data.outputs} classes, as one-hot targets): it treats the class scores as regression targets, ` +
+      `${loss.type === 'mse' ? 'MSE' : 'MAE'} is used on class labels (${width === 1 ? `${data.outputs} classes, as 0/1 targets of 1 output unit` : `${data.outputs} classes, as one-hot targets`}): it treats the class scores as regression targets, ` +
       `so a confidently wrong output is punished little${saturating ? `, and where the ${activation} output saturates the gradient all but vanishes` : ''}. ` +
       'Classification learns much faster with cross-entropy computed from logits.';
     return finding('warning', message, [logits], evidence);
