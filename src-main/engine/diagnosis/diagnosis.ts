@@ -212,7 +212,7 @@ export class Diagnosis {
         const previous = this.current.get('overfitting|');
         const best = previous?.evidence['bestValLoss'];
         if (previous && isActive(previous) && summary.valLoss !== null && typeof best === 'number' && summary.valLoss <= best) {
-          this.resolve('overfitting|', summary.step, `validation loss was back to ${fmtShort(summary.valLoss)} at epoch ${summary.epoch}, at or below its earlier best (${fmtShort(best)})`);
+          this.resolve('overfitting|', summary.step, `validation loss was back to ${fmtShort(summary.valLoss)} at epoch ${summary.epoch + 1}, at or below its earlier best (${fmtShort(best)})`);
         }
       }
     });

@@ -170,7 +170,7 @@ describe('Diagnosis on a synthetic stream', () => {
     expect(nf).toHaveLength(1);
     const f = nf[0]!.finding;
     expect(f).toMatchObject({ severity: 'error', step: 5, layer: 'dense_1', evidence: { tensor: 'activation', kind: 'NaN', layer: 'dense_1' } });
-    expect(f.message).toContain('NaN appeared at step 5 (epoch 0), first in the output of dense_1');
+    expect(f.message).toContain('NaN appeared at step 5 (epoch 1), first in the output of dense_1');
     expect(f.message).toContain('the gradient norm grew from 1 to 1e8 over the 5 steps before');
     const fields = f.suggestions.flatMap((s) => Object.keys(s.set));
     expect(fields).toEqual(expect.arrayContaining(['normalization', 'training.optimizer.learningRate', 'training.clipNorm', 'training.loss']));

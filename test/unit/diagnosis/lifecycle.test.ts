@@ -37,7 +37,7 @@ describe('findings lifecycle', () => {
     const last = diagnosis.findings().find((f) => f.code === 'overfitting')!;
     expect(last.state).toBe('resolved');
     expect(last.resolvedStep).toBeGreaterThanOrEqual(10 * stepsPerEpoch - 1);
-    expect(last.resolution).toMatch(/validation loss was back to 0\.45 at epoch 11/);
+    expect(last.resolution).toMatch(/validation loss was back to 0\.45 at epoch 12/);
     // A resolved finding is no root that still holds: its card is folded.
     expect(causeGroups(diagnosis.findings()).find((g) => g.root.code === 'overfitting')?.active).toBe(false);
   });

@@ -55,7 +55,7 @@ describe('plateau', () => {
     expect(f.evidence['endEpoch']).toBe(Math.floor((f.evidence['end'] as number) / 100));
     expect(f.evidence['atChance']).toBe(true);
     expect(f.evidence['drop']).toBeGreaterThan(1.9);
-    expect(f.message).toMatch(/sat at 2\.303 \(within ±2 %\) from step 0 to step (499|5\d\d) \(epochs 0–[45]\), the loss of guessing among 10 classes at random \(ln 10 = 2\.303\), then learning kicked in at epoch 5: by step/);
+    expect(f.message).toMatch(/sat at 2\.303 \(within ±2 %\) from step 0 to step (499|5\d\d) \(epochs 1–[56]\), the loss of guessing among 10 classes at random \(ln 10 = 2\.303\), then learning kicked in at epoch 6: by step/);
     expect(f.evidence['kickInEpoch']).toBe(5);
     expect(f.message).toContain('initial weights are too small for the depth');
     expect(f.message).toMatch(/Here 2 layers draw their initial weights at least 13× smaller than He\/Glorot/);
@@ -68,7 +68,7 @@ describe('plateau', () => {
     const points = kickIn(400, 300);
     const f = plateau(lossBlocks(points, 10), { firstLoss: points[0]!.loss, final: false, lastStep: 299 }, deepCnn.ctx, T)!;
     expect(f.evidence).toMatchObject({ start: 0, end: null, drop: null, atChance: true });
-    expect(f.message).toContain('has stayed at 2.303 (within ±2 %) since step 0 (epoch 0)');
+    expect(f.message).toContain('has stayed at 2.303 (within ±2 %) since step 0 (epoch 1)');
     expect(f.message).toContain('has not learned anything');
     const ended = plateau(lossBlocks(points, 10), { firstLoss: points[0]!.loss, final: true, lastStep: 299 }, deepCnn.ctx, T)!;
     expect(ended.message).toContain('until the end of training at step 299');
@@ -188,7 +188,7 @@ describe('overfitting', () => {
     const f = overfitting(val.map((v, e) => epoch(e, train[e]!, v, acc[e]!)), mini.ctx, T)!;
     expect(Finding.parse(f)).toEqual(f);
     expect(f).toMatchObject({ code: 'overfitting', severity: 'warning', epoch: 3 });
-    expect(f.message).toContain('Validation loss has risen since epoch 3, its lowest (0.48), to 0.6 at epoch 8');
+    expect(f.message).toContain('Validation loss has risen since epoch 4, its lowest (0.48), to 0.6 at epoch 9');
     expect(f.suggestions[0]!.set).toEqual({ 'training.epochs': 4 });
     const mild = overfitting(val.map((v, e) => epoch(e, train[e]!, v, 0.9)), mini.ctx, T)!;
     expect(mild.severity).toBe('info');

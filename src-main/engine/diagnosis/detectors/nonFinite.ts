@@ -35,7 +35,7 @@ export function nonFinite(report: NonFiniteReport, ctx: DetectorContext): Findin
   const grad = growth(report.gradNormHistory, 'gradient norm');
   const loss = growth(report.lossHistory, 'loss');
   const message =
-    `${report.kind === 'NaN/Inf' ? 'NaN and Inf' : report.kind} appeared at step ${report.step} (epoch ${report.epoch}), first ${where(report)}. ` +
+    `${report.kind === 'NaN/Inf' ? 'NaN and Inf' : report.kind} appeared at step ${report.step} (epoch ${report.epoch + 1}), first ${where(report)}. ` +
     `Before it, ${grad.words}, and ${loss.words}. From here on nothing the network computes means anything. ` +
     'Unnormalised inputs, a learning rate too high, no gradient clipping, or a loss taken on probabilities rather than logits usually lead here.';
   const suggestions: Suggestion[] = [];

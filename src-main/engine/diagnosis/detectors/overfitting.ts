@@ -52,7 +52,7 @@ export function overfitting(epochs: readonly EpochSummary[], ctx: DetectorContex
   const worse = accuracyDrop !== null ? accuracyDrop >= t.overfitAccuracyDrop : rise >= t.overfitWarnRise;
   const accuracyWords = accuracyDrop !== null ? `; validation accuracy is ${percent(last.valAccuracy!)}, ${accuracyDrop > 0 ? `down from its best ${percent(bestAccuracy!)}` : 'still at its best'}` : '';
   const message =
-    `Validation loss has risen since epoch ${best.epoch}, its lowest (${fmt(best.valLoss)}), to ${fmt(last.valLoss)} at epoch ${last.epoch}, while training loss kept falling (${fmt(best.loss)} → ${fmt(last.loss)})${accuracyWords}: ` +
+    `Validation loss has risen since epoch ${best.epoch + 1}, its lowest (${fmt(best.valLoss)}), to ${fmt(last.valLoss)} at epoch ${last.epoch + 1}, while training loss kept falling (${fmt(best.loss)} → ${fmt(last.loss)})${accuracyWords}: ` +
     'the network is learning the training samples rather than the task. Stop near the best epoch, regularise, or give it more data.';
   const suggestions: Suggestion[] = [{ label: `Train for ${best.epoch + 1} epochs (the best so far)`, set: { 'training.epochs': best.epoch + 1 } }];
   const dropout = dropoutSuggestion(ctx);

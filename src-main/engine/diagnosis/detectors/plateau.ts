@@ -221,7 +221,7 @@ export function plateau(
   const seg = blocks instanceof PlateauTracker ? blocks.find(info.firstLoss, ctx, t) : findPlateau(blocks, info.firstLoss, ctx, t);
   if (!seg) return null;
   const band = percent(t.plateauBand);
-  const epochs = (a: number, b: number): string => (a === b ? `epoch ${a}` : `epochs ${a}–${b}`);
+  const epochs = (a: number, b: number): string => (a === b ? `epoch ${a + 1}` : `epochs ${a + 1}–${b + 1}`);
   const chance = chanceLoss(ctx);
   const whatLevel = seg.atChance
     ? chance !== null && Math.abs(seg.level - chance) <= t.plateauChanceBand * chance
@@ -235,11 +235,11 @@ export function plateau(
     const drop = seg.level - seg.lowestAfter!;
     message =
       `The training loss sat at ${fmt(seg.level)} (within ±${band}) from step ${seg.start} to step ${seg.end} (${epochs(seg.startEpoch, seg.endEpoch!)})` +
-      `${whatLevel ? `, ${whatLevel}` : ''}, then learning kicked in at epoch ${seg.kickInEpoch}: by step ${seg.lowestAt} it had fallen by ${fmt(drop)}, to ${fmt(seg.lowestAfter)}${accuracyWords}.`;
+      `${whatLevel ? `, ${whatLevel}` : ''}, then learning kicked in at epoch ${(seg.kickInEpoch ?? 0) + 1}: by step ${seg.lowestAt} it had fallen by ${fmt(drop)}, to ${fmt(seg.lowestAfter)}${accuracyWords}.`;
   } else {
     const until = info.final ? `until the end of training at step ${info.lastStep}` : `for ${seg.steps} steps so far`;
     const meaning = whatLevel ? `that is ${whatLevel}, so the network has not learned anything` : 'it has not moved from where it started';
-    message = `The training loss has stayed at ${fmt(seg.level)} (within ±${band}) since step ${seg.start} (epoch ${seg.startEpoch}), ${until}: ${meaning}.`;
+    message = `The training loss has stayed at ${fmt(seg.level)} (within ±${band}) since step ${seg.start} (epoch ${seg.startEpoch + 1}), ${until}: ${meaning}.`;
   }
   const small = smallInitLayers(ctx.spec, ctx);
   const initWords =
