@@ -141,6 +141,8 @@ export class Diagnosis {
   private finishing = false;
   /** Time spent in the diagnosis itself, to check that it stays a small share of training. */
   readonly cost = { calls: 0, ms: 0 };
+  /** Steps between probes: how late a probed finding can be seen after it began. */
+  private readonly probeEvery: number;
 
   /**
    * `statics` are the static checks' findings already raised for this run: they are kept (not
@@ -149,6 +151,7 @@ export class Diagnosis {
   constructor(spec: Spec, job: JobInfo, thresholds: Partial<Thresholds> = {}, statics: readonly Finding[] = []) {
     for (const finding of statics) this.current.set(findingKey(finding), { ...finding, state: finding.state ?? 'active' });
     this.t = resolveThresholds(thresholds);
+    this.probeEvery = spec.monitor.probeEvery;
     this.ctx = makeContext(spec, job);
     for (const layer of this.ctx.layers) {
       this.byIndex.set(layer.index, layer);
@@ -296,7 +299,7 @@ export class Diagnosis {
   private linkCauses(): void {
     for (const f of [...this.current.values()]) {
       if (f.causedBy !== undefined) continue;
-      const cause = causeOf(f, this.current);
+      const cause = causeOf(f, this.current, this.probeEvery);
       if (cause !== undefined) this.replace({ ...f, causedBy: cause });
     }
   }
@@ -342,7 +345,7 @@ export class Diagnosis {
       delete finding.resolvedStep;
       delete finding.resolution;
     }
-    const cause = finding.causedBy ?? previous?.causedBy ?? causeOf(finding, this.current);
+    const cause = finding.causedBy ?? previous?.causedBy ?? causeOf(finding, this.current, this.probeEvery);
     if (cause !== undefined) finding.causedBy = cause;
     return finding;
   }

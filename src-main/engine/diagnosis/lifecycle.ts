@@ -36,11 +36,17 @@ const CAUSES: Partial<Record<FindingCode, readonly CauseRule[]>> = {
   ],
 };
 
+/** Findings seen by the probe: their step is the first probe that saw them, not when they began. */
+const PROBED: ReadonlySet<FindingCode> = new Set(['dead-units', 'saturated-units', 'linear-units']);
+
 /**
  * The key of the raised finding `finding` follows from, or undefined. `raised` are the run's
- * findings so far (active or resolved), by key.
+ * findings so far (active or resolved), by key. A probed cause (dead units, say) began somewhere
+ * in the `probeEvery` steps before the probe that saw it, so it may carry a step up to that much
+ * later than its consequence: relu-abs seed 21's ReLUs were all dead at the probe of step 25,
+ * and the gradient that dead layer could not pass was 0 from step 9.
  */
-export function causeOf(finding: Finding, raised: ReadonlyMap<string, Finding>): string | undefined {
+export function causeOf(finding: Finding, raised: ReadonlyMap<string, Finding>, probeEvery = 0): string | undefined {
   const rules = CAUSES[finding.code];
   if (!rules) return undefined;
   const own = findingKey(finding);
@@ -50,7 +56,7 @@ export function causeOf(finding: Finding, raised: ReadonlyMap<string, Finding>):
       if (key === own || candidate.code !== rule.code) continue;
       if (rule.sameLayer && candidate.layer !== finding.layer) continue;
       if (rule.when && !rule.when(candidate)) continue;
-      if (candidate.step > finding.step) continue;
+      if (candidate.step - (PROBED.has(candidate.code) ? probeEvery : 0) > finding.step) continue;
       if (best === null || candidate.step < best.step) best = candidate;
     }
     if (best) return findingKey(best);

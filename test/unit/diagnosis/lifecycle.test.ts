@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { causeGroups, firstSuggestion, type NonFiniteReport, type RunFinal } from '@contract';
 import { Finding } from '@contract/findings';
 import { Diagnosis, staticChecks } from '../../../src-main/engine/diagnosis/diagnosis';
+import { causeOf } from '../../../src-main/engine/diagnosis/lifecycle';
 import { digitsData, digitsMlp, epoch, point, probe, probeLayer, setup } from './fixtures';
 
 const final = (steps: number, epochs: number, loss: number | null = null): RunFinal => ({ steps, epochs, loss, accuracy: null, valLoss: null, valAccuracy: null, seconds: 1, samplesPerSecond: 1, success: null });
@@ -86,5 +87,28 @@ describe('causes and consequences', () => {
     const exploding = groups.find((g) => g.root.code === 'exploding-gradient');
     expect(exploding?.consequences.map((f) => f.code)).toContain('non-finite');
     expect(exploding?.active).toBe(true);
+  });
+});
+
+describe('causeOf', () => {
+  const f = (code: Finding['code'], step: number, evidence: Record<string, unknown> = {}, layer = 'dense_1'): Finding => ({ code, severity: 'warning', step, epoch: 0, layer, message: code, evidence, suggestions: [] }) as Finding;
+  const raised = (...list: Finding[]): Map<string, Finding> => new Map(list.map((x) => [`${x.code}|${x.layer ?? ''}`, x]));
+
+  it('a whole dead layer causes the vanishing gradient the probe saw it after, within one probe interval', () => {
+    // relu-abs seed 21: the gradient of dense_1 was 0 from step 9; the probe of step 25 found its 3 ReLUs dead.
+    const dead = f('dead-units', 25, { deadFraction: 1 });
+    const vanishing = f('vanishing-gradient', 9);
+    expect(causeOf(vanishing, raised(dead, vanishing), 25)).toBe('dead-units|dense_1');
+    // Without the probe interval, or past it, the dead units came too late to be the cause.
+    expect(causeOf(vanishing, raised(dead, vanishing), 0)).toBeUndefined();
+    expect(causeOf(f('vanishing-gradient', 9), raised(f('dead-units', 60, { deadFraction: 1 })), 25)).toBeUndefined();
+    // A layer still half alive does not explain it.
+    expect(causeOf(vanishing, raised(f('dead-units', 25, { deadFraction: 0.5 }), vanishing), 25)).toBeUndefined();
+  });
+
+  it('a series cause gets no such slack', () => {
+    const exploding = f('exploding-gradient', 12, {}, '');
+    expect(causeOf(f('non-finite', 10, {}, ''), raised(exploding), 25)).toBeUndefined();
+    expect(causeOf(f('non-finite', 12, {}, ''), raised(exploding), 25)).toBe('exploding-gradient|');
   });
 });
