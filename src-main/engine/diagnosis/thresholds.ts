@@ -16,6 +16,12 @@ export interface Thresholds {
    * are left alive (relu-abs: one of three dead fails the fit). Fewer are info: a wide layer
    * fed by non-negative features (ReLU conv maps, pixels) starts with a fifth of its units dead
    * and learns well anyway (mnist-cnn's dense layer: 25 of 128).
+   * Corpus (test/fixtures/cases): 0.5 made a warning of healthy-spirals-mlp's second layer, 40
+   * of 64 dead from step 25 in a run that fits the spirals to 100 %; the buggy cases whose bug
+   * is dying ReLUs kill at least 75 % of a layer (dlrelu-mnist-adam-0.1: 75 % and 81 %,
+   * cv420006-relu-lr-0.5: 70–100 %, zero and constant init: 100 %), and narrow layers keep
+   * their warning through `deadWarnAlive` (autotrainer-circle-46edb7df: 2 of 5 dead). 0.7 lies
+   * between.
    */
   deadWarnFraction: number;
   deadWarnAlive: number;
@@ -64,6 +70,15 @@ export interface Thresholds {
    * in relu-abs one pair of 3 loses a third of the layer and the fit fails.
    */
   duplicateWarnFraction: number;
+  /**
+   * ...and only while fewer than this many distinct units are left: a layer that still has
+   * this many different features keeps the capacity duplicates would take away. Corpus: with
+   * 2-D inputs, wide layers collapse onto a few directions harmlessly: healthy-spirals-mlp
+   * (64 → 40 distinct, fits 100 %), the AutoTrainer blob demos (50 → 14 and 15 distinct, whose
+   * bug is the loss); the duplicates that hurt leave 1–3 (relu-abs: 3 → 2,
+   * mlds-constant-init-dying-relu: 10 → 1, so48221692-sigmoid-regression: 5 → 3).
+   */
+  duplicateWarnDistinct: number;
   /** Skip a layer when units² / 2 × fan-in exceeds this many multiply-adds (~0.1 s of JS): wide layers rarely collapse. */
   duplicateMaxWork: number;
 
@@ -192,7 +207,15 @@ export interface Thresholds {
   overfitTrainFall: number;
   /** A warning (not info) once validation accuracy has dropped this much from its best... */
   overfitAccuracyDrop: number;
-  /** ...or, without accuracy, once validation loss is this fraction above its minimum. */
+  /**
+   * ...or once validation loss is this fraction above its minimum (sustained, as above), with
+   * or without accuracy. It used to count only without accuracy; the corpus's
+   * tf-tutorial-overfit-bigger-model (two 512-unit layers on 400 rows) more than doubles its
+   * validation loss (0.030 → 0.068 over 50 epochs) while validation accuracy slips 1.2 points:
+   * the outputs grow confidently wrong on held-out rows, which is overfitting however the
+   * accuracy rounds. The healthy runs with a validation split stay below it (healthy-iris-mlp,
+   * the issue's false alarm, rose 14 % and fell back).
+   */
   overfitWarnRise: number;
 
   // lifecycle -----------------------------------------------------------------------------
@@ -212,7 +235,7 @@ export interface Thresholds {
 export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = Object.freeze({
   deadActiveMax: 0,
   deadMinProbes: 2,
-  deadWarnFraction: 0.5,
+  deadWarnFraction: 0.7,
   deadWarnAlive: 3,
 
   linearActiveMin: 0.99,
@@ -224,6 +247,7 @@ export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = Object.freeze({
   duplicateCosine: 0.99,
   duplicateMinObservations: 2,
   duplicateWarnFraction: 0.3,
+  duplicateWarnDistinct: 8,
   duplicateMaxWork: 1e8,
 
   saturatedFraction: 0.95,
