@@ -49,11 +49,17 @@ async function main(): Promise<void> {
   }
   const total = (performance.now() - started) / 1000;
 
-  const w = { id: 44, src: 26, exp: 34, got: 44, end: 34, out: 12 };
+  const table = rows.map(({ c, run, outcome: o, extra }) => [c.id, host(c.source), list(c.expected), list(run.anyTime), list(run.atEnd), o, list(extra)]);
+  const head = ['case', 'source', 'expected', 'raised (any time)', 'active at end', 'outcome', 'false alarms'];
+  const widths = head.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
+  const line = (cells: string[]): string => cells.map((cell, i) => (i === cells.length - 1 ? cell : pad(cell, widths[i]!))).join('  ');
   console.log(`\nDiagnosis corpus: ${rows.length} cases (${rows.filter((r) => r.c.kind === 'buggy').length} buggy, ${rows.filter((r) => r.c.kind === 'healthy').length} healthy), ${total.toFixed(0)} s\n`);
-  console.log(`${pad('case', w.id)} ${pad('source', w.src)} ${pad('expected', w.exp)} ${pad('raised (any time)', w.got)} ${pad('active at end', w.end)} ${pad('outcome', w.out)} false alarms`);
-  for (const { c, run, outcome: o, extra } of rows) {
-    console.log(`${pad(c.id, w.id)} ${pad(host(c.source), w.src)} ${pad(list(c.expected), w.exp)} ${pad(list(run.anyTime), w.got)} ${pad(list(run.atEnd), w.end)} ${pad(o, w.out)} ${list(extra)}`);
+  console.log(line(head));
+  for (const r of table) console.log(line(r));
+  const gaps = rows.filter((r) => r.c.knownGap && r.outcome !== 'hit');
+  if (gaps.length) {
+    console.log('\nknown gaps:');
+    for (const r of gaps) console.log(`  ${r.c.id}: ${r.c.knownGap}`);
   }
 
   // Per code: recall over the cases that expect it; precision over every case that raised it
