@@ -3,7 +3,10 @@
  * CLI uses and prints, case by case, what it should raise and what it raised, then each
  * code's precision and recall and the summary (buggy cases diagnosed, healthy cases quiet).
  *
- *   npm run bench -- diagnosis [--fast] [--only ID,ID…] [--json FILE]
+ *   npm run bench -- diagnosis [--fast] [--kind buggy|healthy] [--only ID,ID…] [--seed S] [--json FILE]
+ *
+ * --seed trains every case on that training seed instead of its own (the data stay as they are),
+ * to see whether a verdict holds beyond one draw of the initial weights and batches.
  *
  * A buggy case is a hit when every expected code is raised (as a warning or an error, at any
  * time), partial when some are, a miss when none is; codes raised that it neither expects nor
@@ -12,7 +15,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import type { FindingCode } from '@contract';
-import { loadCases, trainCase, unexpected, type CaseRun, type CorpusCase } from '../test/fixtures/cases/corpus';
+import { caseSpec, loadCases, trainCase, unexpected, type CaseRun, type CorpusCase } from '../test/fixtures/cases/corpus';
 
 const args = process.argv.slice(2);
 const flag = (name: string): string | undefined => {
@@ -22,6 +25,8 @@ const flag = (name: string): string | undefined => {
 const only = flag('only')?.split(',');
 const fastOnly = args.includes('--fast');
 const jsonOut = flag('json');
+const kind = flag('kind');
+const seed = flag('seed') !== undefined ? Number(flag('seed')) : undefined;
 
 type Outcome = 'hit' | 'partial' | 'miss' | 'quiet' | 'false alarm' | 'failed' | 'refused';
 
@@ -37,12 +42,13 @@ const list = (codes: readonly string[]): string => (codes.length ? codes.join(' 
 const host = (url: string): string => url.replace(/^https?:\/\/(www\.)?/, '').replace(/\/.*$/, '');
 
 async function main(): Promise<void> {
-  const cases = loadCases().filter((c) => (!only || only.includes(c.id)) && (!fastOnly || c.fast));
+  const cases = loadCases().filter((c) => (!only || only.includes(c.id)) && (!fastOnly || c.fast) && (!kind || c.kind === kind));
   const rows: { c: CorpusCase; run: CaseRun; outcome: Outcome; extra: FindingCode[] }[] = [];
   const started = performance.now();
   for (const c of cases) {
     process.stderr.write(`${c.id} … `);
-    const run = await trainCase(c);
+    const spec = caseSpec(c);
+    const run = await trainCase(c, seed === undefined ? spec : { ...spec, training: { ...spec.training, seed } });
     const o = outcome(c, run);
     rows.push({ c, run, outcome: o, extra: unexpected(c, run) });
     process.stderr.write(`${o} (${(run.ms / 1000).toFixed(1)} s${run.error ? `, ${run.error}` : ''})\n`);
@@ -53,7 +59,7 @@ async function main(): Promise<void> {
   const head = ['case', 'source', 'expected', 'raised (any time)', 'active at end', 'outcome', 'false alarms'];
   const widths = head.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
   const line = (cells: string[]): string => cells.map((cell, i) => (i === cells.length - 1 ? cell : pad(cell, widths[i]!))).join('  ');
-  console.log(`\nDiagnosis corpus: ${rows.length} cases (${rows.filter((r) => r.c.kind === 'buggy').length} buggy, ${rows.filter((r) => r.c.kind === 'healthy').length} healthy), ${total.toFixed(0)} s\n`);
+  console.log(`\nDiagnosis corpus${seed !== undefined ? ` (training seed ${seed})` : ''}: ${rows.length} cases (${rows.filter((r) => r.c.kind === 'buggy').length} buggy, ${rows.filter((r) => r.c.kind === 'healthy').length} healthy), ${total.toFixed(0)} s\n`);
   console.log(line(head));
   for (const r of table) console.log(line(r));
   const gaps = rows.filter((r) => r.c.knownGap && r.outcome !== 'hit');

@@ -63,11 +63,12 @@ describe('what the corpus changed in the detectors', () => {
     expect(duplicateUnits({ layer: constant.layers[0]!, step: 100, epoch: 1, units: 10, pairs: one }, constant, T)).toMatchObject({ severity: 'warning', evidence: { distinct: 1 } });
   });
 
-  it('overfitting is a warning once validation loss is far above its best, even while accuracy holds (tf-tutorial-overfit-bigger-model)', () => {
+  it('overfitting is a warning once validation loss has doubled from its best, even while accuracy holds (tf-tutorial-overfit-bigger-model)', () => {
     const ctx = setup({ ...reluAbs, training: { ...reluAbs.training, validationSplit: 0.3 } }, absData).ctx;
-    const val = [0.06, 0.035, 0.03, 0.032, 0.04, 0.05, 0.055, 0.06, 0.064, 0.068];
-    const epochs: EpochSummary[] = val.map((v, e) => ({ epoch: e, step: 10 * e, loss: 0.1 / (e + 1), accuracy: 1, valLoss: v, valAccuracy: e === 2 ? 0.994 : 0.982, time: e }));
-    expect(overfitting(epochs, ctx, T)).toMatchObject({ code: 'overfitting', severity: 'warning', epoch: 2 });
+    const summaries = (val: number[]): EpochSummary[] => val.map((v, e) => ({ epoch: e, step: 10 * e, loss: 0.1 / (e + 1), accuracy: 1, valLoss: v, valAccuracy: e === 2 ? 0.994 : 0.982, time: e }));
+    expect(overfitting(summaries([0.06, 0.035, 0.03, 0.032, 0.045, 0.055, 0.062, 0.066, 0.068, 0.07]), ctx, T)).toMatchObject({ code: 'overfitting', severity: 'warning', epoch: 2 });
+    // Half as much again as its best, accuracy within a sample of its best: mild (the breast-cancer baseline past its best epoch).
+    expect(overfitting(summaries([0.06, 0.035, 0.03, 0.032, 0.04, 0.043, 0.045, 0.046, 0.045, 0.046]), ctx, T)).toMatchObject({ code: 'overfitting', severity: 'info' });
   });
 
   it('a one-unit softmax is a loss mismatch whatever the loss (so33969059, so34311586)', () => {

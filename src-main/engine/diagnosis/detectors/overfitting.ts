@@ -48,7 +48,7 @@ export function overfitting(epochs: readonly EpochSummary[], ctx: DetectorContex
   if (!(rise >= t.overfitRise) || !(last.loss <= best.loss * (1 - t.overfitTrainFall))) return null;
 
   const accuracyDrop = bestAccuracy !== null && last.valAccuracy !== null ? bestAccuracy - last.valAccuracy : null;
-  const worse = (accuracyDrop !== null && accuracyDrop >= t.overfitAccuracyDrop) || rise >= t.overfitWarnRise;
+  const worse = accuracyDrop !== null ? accuracyDrop >= t.overfitAccuracyDrop || rise >= t.overfitWarnRiseWithAccuracy : rise >= t.overfitWarnRise;
   const accuracyWords = accuracyDrop !== null ? `; validation accuracy is ${percent(last.valAccuracy!)}, ${accuracyDrop > 0 ? `down from its best ${percent(bestAccuracy!)}` : 'still at its best'}` : '';
   const message =
     `Validation loss has risen since epoch ${best.epoch}, its lowest (${fmt(best.valLoss)}), to ${fmt(last.valLoss)} at epoch ${last.epoch}, while training loss kept falling (${fmt(best.loss)} → ${fmt(last.loss)})${accuracyWords}: ` +
