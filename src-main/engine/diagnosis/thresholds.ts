@@ -16,6 +16,13 @@ export interface Thresholds {
    * are left alive (relu-abs: one of three dead fails the fit). Fewer are info: a wide layer
    * fed by non-negative features (ReLU conv maps, pixels) starts with a fifth of its units dead
    * and learns well anyway (mnist-cnn's dense layer: 25 of 128).
+   * Corpus (test/fixtures/cases), training seeds 1-5: healthy-spirals-mlp, which fits the
+   * spirals every time, loses up to 62 % of its second layer (62, 41, 50, 27, 44 %), so 0.5
+   * made warnings of two healthy runs in five; dlrelu-mnist-adam-0.1 (Adam at 0.1, accuracy at
+   * chance) loses at least 69 % of its worst layer (81, 69, 81, 75, 84 %), and the other
+   * dying-ReLU cases more (cv420006-relu-lr-0.5: 70-100 %, zero and constant init: 100 %);
+   * narrow layers keep their warning through `deadWarnAlive` (autotrainer-circle-46edb7df: 2
+   * of 5 dead). 0.65 lies in the gap.
    */
   deadWarnFraction: number;
   deadWarnAlive: number;
@@ -64,6 +71,15 @@ export interface Thresholds {
    * in relu-abs one pair of 3 loses a third of the layer and the fit fails.
    */
   duplicateWarnFraction: number;
+  /**
+   * ...and only while fewer than this many distinct units are left: a layer that still has
+   * this many different features keeps the capacity duplicates would take away. Corpus: with
+   * 2-D inputs, wide layers collapse onto a few directions harmlessly: healthy-spirals-mlp
+   * (64 → 40 distinct, fits 100 %), the AutoTrainer blob demos (50 → 14 and 15 distinct, whose
+   * bug is the loss); the duplicates that hurt leave 1–3 (relu-abs: 3 → 2,
+   * mlds-constant-init-dying-relu: 10 → 1, so48221692-sigmoid-regression: 5 → 3).
+   */
+  duplicateWarnDistinct: number;
   /** Skip a layer when units² / 2 × fan-in exceeds this many multiply-adds (~0.1 s of JS): wide layers rarely collapse. */
   duplicateMaxWork: number;
 
@@ -194,6 +210,18 @@ export interface Thresholds {
   overfitAccuracyDrop: number;
   /** ...or, without accuracy, once validation loss is this fraction above its minimum. */
   overfitWarnRise: number;
+  /**
+   * ...and, with accuracy, once validation loss is this fraction above its minimum (sustained,
+   * as above) however the accuracy rounds: the held-out outputs grow confidently wrong. The
+   * corpus's tf-tutorial-overfit-bigger-model (two 512-unit layers on 400 rows) goes from 0.030
+   * to 0.068 by epoch 57 (+127 %) while validation accuracy slips 1.2 points, under
+   * `overfitAccuracyDrop` (+121 % and +123 % on training seeds 2 and 3). The breast-cancer
+   * baseline trained on past its best epoch (150 epochs instead of 60) rises +50 % on seed 2
+   * (0.051 → 0.077, accuracy one sample off its best: info) and +100 % on seed 3 (a warning:
+   * it does overfit there; the healthy case now stops at 60). 0.5 would have made the mild
+   * one a warning too.
+   */
+  overfitWarnRiseWithAccuracy: number;
 
   // lifecycle -----------------------------------------------------------------------------
   /**
@@ -212,7 +240,7 @@ export interface Thresholds {
 export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = Object.freeze({
   deadActiveMax: 0,
   deadMinProbes: 2,
-  deadWarnFraction: 0.5,
+  deadWarnFraction: 0.65,
   deadWarnAlive: 3,
 
   linearActiveMin: 0.99,
@@ -224,6 +252,7 @@ export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = Object.freeze({
   duplicateCosine: 0.99,
   duplicateMinObservations: 2,
   duplicateWarnFraction: 0.3,
+  duplicateWarnDistinct: 8,
   duplicateMaxWork: 1e8,
 
   saturatedFraction: 0.95,
@@ -272,6 +301,7 @@ export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = Object.freeze({
   overfitTrainFall: 0.02,
   overfitAccuracyDrop: 0.02,
   overfitWarnRise: 0.5,
+  overfitWarnRiseWithAccuracy: 1,
 
   resolveSteps: 50,
 

@@ -142,7 +142,7 @@ export function duplicateUnits(obs: DuplicateObservation, ctx: DetectorContext, 
 
   return {
     code: 'duplicate-units',
-    severity: unitSeverity(obs.units - distinct, obs.units, t.duplicateWarnFraction),
+    severity: distinct < t.duplicateWarnDistinct ? unitSeverity(obs.units - distinct, obs.units, t.duplicateWarnFraction) : 'info',
     step: first.since,
     epoch: first.sinceEpoch,
     layer: layer.name,

@@ -43,6 +43,16 @@ export function lossMismatch(spec: Spec, data: TaskShape): Finding | null {
   if (data.task === 'regression' && loss.type !== 'mse' && loss.type !== 'mae' && loss.type !== 'binaryCrossentropy') {
     return finding('error', `${loss.type} needs class labels, but the dataset's target is a regression value: use mse or mae.`, [{ label: 'Use mse', set: { 'training.loss': { type: 'mse' } } }], evidence);
   }
+  // A softmax over one unit is the constant 1 whatever the loss (corpus: so33969059 regresses
+  // through one with MSE, so34311586 fits XOR with one): nothing reaches the weights.
+  if (activation === 'softmax' && width === 1 && loss.type !== 'binaryCrossentropy') {
+    return finding(
+      'error',
+      `The output is a softmax over 1 unit, which is always 1 whatever its input: the network cannot express anything and no gradient reaches its weights. ${data.task === 'regression' ? 'A regression output needs a linear activation.' : 'A binary output needs a sigmoid (or logits with fromLogits).'}`,
+      setActivation(data.task === 'regression' ? 'linear' : 'sigmoid', data.task === 'regression' ? 'Use a linear output' : 'Use a sigmoid output'),
+      evidence,
+    );
+  }
   if (loss.type === 'binaryCrossentropy' && activation === 'softmax') {
     const message =
       width === 1

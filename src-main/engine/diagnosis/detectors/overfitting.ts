@@ -1,8 +1,7 @@
 /**
  * overfitting: validation loss rises from its minimum while training loss keeps falling. The
  * network is learning the training samples rather than the task. A little of it is normal
- * (info); it is a warning once validation accuracy (or, without one, validation loss) clearly
- * worsens.
+ * (info); it is a warning once validation accuracy or validation loss clearly worsens.
  */
 import type { EpochSummary, Layer } from '@contract';
 import type { Finding, Suggestion } from '@contract/findings';
@@ -49,7 +48,7 @@ export function overfitting(epochs: readonly EpochSummary[], ctx: DetectorContex
   if (!(rise >= t.overfitRise) || !(last.loss <= best.loss * (1 - t.overfitTrainFall))) return null;
 
   const accuracyDrop = bestAccuracy !== null && last.valAccuracy !== null ? bestAccuracy - last.valAccuracy : null;
-  const worse = accuracyDrop !== null ? accuracyDrop >= t.overfitAccuracyDrop : rise >= t.overfitWarnRise;
+  const worse = accuracyDrop !== null ? accuracyDrop >= t.overfitAccuracyDrop || rise >= t.overfitWarnRiseWithAccuracy : rise >= t.overfitWarnRise;
   const accuracyWords = accuracyDrop !== null ? `; validation accuracy is ${percent(last.valAccuracy!)}, ${accuracyDrop > 0 ? `down from its best ${percent(bestAccuracy!)}` : 'still at its best'}` : '';
   const message =
     `Validation loss has risen since epoch ${best.epoch + 1}, its lowest (${fmt(best.valLoss)}), to ${fmt(last.valLoss)} at epoch ${last.epoch + 1}, while training loss kept falling (${fmt(best.loss)} → ${fmt(last.loss)})${accuracyWords}: ` +
