@@ -112,7 +112,8 @@ export function inferShapes(spec: Spec, data?: DataShape): ShapeReport {
         trainable = params;
         macs = n * layer.units;
         output = [layer.units];
-        if (layer.activation === 'softmax' && layer.units === 1) fail('activation', 'softmax over 1 unit always outputs 1: use sigmoid for a binary output');
+        // A softmax over 1 unit (always 1) builds and trains, uselessly: the diagnosis's
+        // loss-mismatch names it as an error, as the Model screen's loss check does.
         break;
       }
       case 'conv2d': {
