@@ -22,6 +22,7 @@ import { diagnoseHandlers } from './diagnoseHandlers';
 import { Inspector } from './inspect/inspector';
 import { inspectHandlers } from './inspect/handlers';
 import { RateGate } from './rateGate';
+import { TRAINBENCH_VERSION } from './version';
 
 export interface EngineOptions {
   backend?: BackendName;
@@ -35,8 +36,7 @@ export interface Engine {
   info(): EngineInfo;
 }
 
-/** Recorded in every run; kept in step with package.json by a test. */
-export const TRAINBENCH_VERSION = '0.1.0';
+export { TRAINBENCH_VERSION };
 
 /**
  * Least time between two train.snapshot events: every snapshot is on disk, and nothing in the
