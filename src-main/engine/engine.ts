@@ -12,6 +12,7 @@ import type { DatasetRegistry } from './datasetRegistry';
 import { RunWriter } from './runs/runWriter';
 import { listRuns, markInterrupted } from './runs/runStore';
 import { exportRun, renameRun, tagRun } from './runs/runActions';
+import { exportRunAsPytorch } from './export/runExport';
 import { loadPresets } from './presets';
 import { DEFAULT_FLUSH_INTERVAL_MS, UpdateBatcher } from './progressBatcher';
 import { readMemory } from './memoryReadout';
@@ -110,7 +111,7 @@ export async function createEngine(options: EngineOptions, emit: Emit): Promise<
     },
     'runs.rename': ({ runId, name, runsDir }) => renameRun(requireRunsDir('runs.rename', runsDir), runId, name),
     'runs.tag': ({ runId, tags, runsDir }) => tagRun(requireRunsDir('runs.tag', runsDir), runId, tags),
-    'runs.export': ({ runId, what, runsDir }) => exportRun(requireRunsDir('runs.export', runsDir), runId, what),
+    'runs.export': ({ runId, what, runsDir }) => (what === 'pytorch' ? exportRunAsPytorch(requireRunsDir('runs.export', runsDir), runId) : exportRun(requireRunsDir('runs.export', runsDir), runId, what)),
     'spec.check': async ({ spec }) => {
       let data: TrainingData | null = null;
       let dataError: string | null = null;

@@ -3,8 +3,11 @@
  * read as training reads it) or a saved run (its spec, seed and data, and a snapshot's weights)
  * written as a folder: train.py, data.npz, and weights.npz for a run. Plain Node, no tfjs.
  */
-import { basename, dirname, resolve } from 'node:path';
-import type { Spec } from '@contract';
+import { readFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { ContractError, type RunExport, type Spec } from '@contract';
+import { resolveRunDir } from '../runs/runActions';
+import { tarFiles } from '../runs/tarWriter';
 import { asTrainingData, loadDataset, type DatasetSource } from '../datasets';
 import type { TrainingData } from '../training/trainingData';
 import { readRunFolder, readSnapshot, type RunFolder } from '../inspect/runFolder';
@@ -78,4 +81,21 @@ export async function exportRunFolder(runDir: string, dir: string, choice: Weigh
   const weights = runWeights(run, choice);
   const { data, origin } = await loadRunDataset(run);
   return write(dir, run.spec, data, `run ${run.runId}`, `${origin}, normalization ${run.spec.normalization}`, run.dir, weights);
+}
+
+/**
+ * The Runs screen's "PyTorch script": run `runId` exported into its own folder's pytorch/, and
+ * the same files as one tar to save. Refusals and missing data answer as contract errors.
+ */
+export async function exportRunAsPytorch(runsDir: string, runId: string): Promise<RunExport> {
+  const dir = resolveRunDir(runsDir, runId);
+  let result: ExportResult;
+  try {
+    result = await exportRunFolder(dir, join(dir, 'pytorch'));
+  } catch (error) {
+    if (error instanceof ExportRefused) throw new ContractError({ code: 'invalid-payload', message: `run ${runId} cannot be exported as a PyTorch script: ${error.message}` });
+    throw error;
+  }
+  const files = result.files.map((f) => ({ name: `${runId}-pytorch/${f.name}`, data: readFileSync(f.path) }));
+  return { fileName: `${runId}-pytorch.tar`, mediaType: 'application/x-tar', bytes: tarFiles(files), path: result.dir };
 }
