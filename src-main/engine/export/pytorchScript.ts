@@ -222,7 +222,9 @@ function layerCode(layer: Layer, shape: LayerShape, code: NetworkCode): void {
 /** The loss as Trainbench's engine/training/losses.ts computes it, only the branch the spec uses. */
 function lossCode(loss: Loss, data: ScriptData): string[] {
   const lines = ['def loss_of(prediction, y):', `    """The spec's loss (${loss.type}${'fromLogits' in loss && loss.fromLogits ? ', from logits' : ''}), a mean over the batch, as Trainbench computes it."""`];
-  if (loss.type !== 'sparseCategoricalCrossentropy' || !loss.fromLogits) lines.push('    t = dense_targets(prediction, y)');
+  // Class indices from logits: torch's own cross-entropy is the same sum, without the one-hot.
+  const indexCrossEntropy = loss.type === 'sparseCategoricalCrossentropy' && loss.fromLogits && data.task === 'classification';
+  if (!indexCrossEntropy) lines.push('    t = dense_targets(prediction, y)');
   switch (loss.type) {
     case 'mse':
       lines.push('    return torch.mean((prediction - t) ** 2)');
@@ -236,7 +238,7 @@ function lossCode(loss: Loss, data: ScriptData): string[] {
       break;
     case 'categoricalCrossentropy':
     case 'sparseCategoricalCrossentropy':
-      if (loss.fromLogits && loss.type === 'sparseCategoricalCrossentropy') lines.push('    return F.cross_entropy(prediction, y)');
+      if (indexCrossEntropy) lines.push('    return F.cross_entropy(prediction, y)');
       else if (loss.fromLogits) lines.push('    return -torch.mean(torch.sum(t * torch.log_softmax(prediction, dim=-1), dim=-1))');
       else lines.push('    return -torch.mean(torch.sum(t * torch.log(torch.clamp(prediction, EPSILON, 1 - EPSILON)), dim=-1))');
       break;
