@@ -21,7 +21,8 @@ const RunsDir = z.string().min(1).max(4096).optional();
 export const RunTag = z.string().trim().min(1).max(40);
 export const RUN_TAGS_MAX = 20;
 
-export const RunExportWhat = z.enum(['model', 'metrics-csv', 'findings-md']);
+/** 'pytorch': train.py, data.npz and weights.npz (engine/export), written into the run's pytorch/ folder and sent as a tar. */
+export const RunExportWhat = z.enum(['model', 'metrics-csv', 'findings-md', 'pytorch']);
 export type RunExportWhat = z.infer<typeof RunExportWhat>;
 
 export const RunExport = z.object({

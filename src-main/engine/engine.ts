@@ -12,6 +12,7 @@ import type { DatasetRegistry } from './datasetRegistry';
 import { RunWriter } from './runs/runWriter';
 import { listRuns, markInterrupted } from './runs/runStore';
 import { exportRun, renameRun, tagRun } from './runs/runActions';
+import { exportRunAsPytorch } from './export/runExport';
 import { loadPresets } from './presets';
 import { DEFAULT_FLUSH_INTERVAL_MS, UpdateBatcher } from './progressBatcher';
 import { readMemory } from './memoryReadout';
@@ -22,6 +23,7 @@ import { diagnoseHandlers } from './diagnoseHandlers';
 import { Inspector } from './inspect/inspector';
 import { inspectHandlers } from './inspect/handlers';
 import { RateGate } from './rateGate';
+import { TRAINBENCH_VERSION } from './version';
 
 export interface EngineOptions {
   backend?: BackendName;
@@ -35,8 +37,7 @@ export interface Engine {
   info(): EngineInfo;
 }
 
-/** Recorded in every run; kept in step with package.json by a test. */
-export const TRAINBENCH_VERSION = '0.1.0';
+export { TRAINBENCH_VERSION };
 
 /**
  * Least time between two train.snapshot events: every snapshot is on disk, and nothing in the
@@ -110,7 +111,7 @@ export async function createEngine(options: EngineOptions, emit: Emit): Promise<
     },
     'runs.rename': ({ runId, name, runsDir }) => renameRun(requireRunsDir('runs.rename', runsDir), runId, name),
     'runs.tag': ({ runId, tags, runsDir }) => tagRun(requireRunsDir('runs.tag', runsDir), runId, tags),
-    'runs.export': ({ runId, what, runsDir }) => exportRun(requireRunsDir('runs.export', runsDir), runId, what),
+    'runs.export': ({ runId, what, runsDir }) => (what === 'pytorch' ? exportRunAsPytorch(requireRunsDir('runs.export', runsDir), runId) : exportRun(requireRunsDir('runs.export', runsDir), runId, what)),
     'spec.check': async ({ spec }) => {
       let data: TrainingData | null = null;
       let dataError: string | null = null;

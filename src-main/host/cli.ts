@@ -5,6 +5,7 @@
  *   trainbench compare SPEC_A SPEC_B ... the same seeds on 2–4 specs, one row per spec
  *   trainbench info [--backend NAME]     the engine's backend and versions, as JSON
  *   trainbench gradcheck SPEC [...]      backprop against central differences, per layer
+ *   trainbench export SPEC|RUN --to pytorch DIR   a standalone PyTorch script with its data
  */
 import { join } from 'node:path';
 import { BackendName, type EngineInfo } from '@contract';
@@ -16,6 +17,7 @@ import { parseArgs, intFlag, UsageError, type ParsedArgs } from './args';
 import { runTrainCommand } from './trainCommand';
 import { runCompareCommand } from './compareCommand';
 import { runGradcheckCommand } from './gradcheckCommand';
+import { runExportCommand } from './exportCommand';
 import { defaultRunsDir } from './runsDir';
 import { RunsFolderSetting, defaultSettingsFile } from './runsFolder';
 import { RunsHost } from './runsHost';
@@ -29,6 +31,8 @@ const USAGE = `usage:
       trains every spec on the same seeds; --set B:path=value changes spec B only
   trainbench info [--backend NAME]
   trainbench gradcheck SPEC [--data PATH] [--seed S] [--samples N] [--set path=value ...] [--backend NAME] [--json]
+  trainbench export SPEC|RUN --to pytorch DIR [--weights final|step-N] [--data PATH] [--set path=value ...] [--runs-dir D] [--json]
+      writes DIR/train.py (torch + numpy), DIR/data.npz and, for a RUN (a run folder or id), DIR/weights.npz
 
 SPEC is a spec file or a preset: ${presetNames().join(', ')}
 backends: ${BackendName.options.join(', ')}
@@ -125,6 +129,8 @@ async function main(argv: string[]): Promise<number> {
     case 'gradcheck':
       // A check of a large CNN on a busy machine can outlast the usual two-minute answer time.
       return runGradcheckCommand(rest, (args) => new EngineHost(nodeSpawner(ENGINE_PATH), { backend: backendFlag(args), log: (line) => void process.stderr.write(`${line}\n`), requestTimeoutMs: 30 * 60_000 }));
+    case 'export':
+      return runExportCommand(rest);
     case undefined:
     case 'help':
     case '--help':

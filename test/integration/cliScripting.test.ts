@@ -47,7 +47,7 @@ describe('trainbench --json through a pipe', () => {
 });
 
 describe('trainbench COMMAND --help', () => {
-  it.each(['serve', 'train', 'compare', 'info', 'gradcheck'])('%s --help and -h print its usage on stdout and exit 0', (command) => {
+  it.each(['serve', 'train', 'compare', 'info', 'gradcheck', 'export'])('%s --help and -h print its usage on stdout and exit 0', (command) => {
     for (const flag of ['--help', '-h']) {
       const r = spawnSync(process.execPath, [CLI_PATH, command, flag], { encoding: 'utf8', timeout: 60_000 });
       expect(r.status, r.stderr).toBe(0);
@@ -90,4 +90,40 @@ describe('trainbench train --data with dataset.* options', () => {
     expect(doc.spec.dataset).toMatchObject({ kind: 'numpy' });
     expect(doc.runs[0]!.status).toBe('done');
   });
+});
+
+describe('trainbench export --to pytorch', () => {
+  const exportArgs = (args: string[]): ReturnType<typeof spawnSync> => spawnSync(process.execPath, [CLI_PATH, 'export', ...args], { encoding: 'utf8', timeout: 120_000 });
+
+  it.skipIf('missing' in numpyPython())('a loaded CSV goes to data.npz as training sees it: standardised per feature', () => {
+    const path = join(runsDir, 'export.csv');
+    writeFileSync(path, `x,y,label\n${Array.from({ length: 20 }, (_, i) => `${i * 10},${i % 3},${i % 2}`).join('\n')}\n`);
+    const dir = join(runsDir, 'export-csv');
+    const r = exportArgs(['xor', '--data', path, '--set', 'normalization=standardize', '--to', 'pytorch', dir, '--json']);
+    expect(r.status, String(r.stderr)).toBe(0);
+    const doc = JSON.parse(String(r.stdout)) as { files: { name: string }[]; data: string; weights: string | null };
+    expect(doc.files.map((f) => f.name)).toEqual(['train.py', 'data.npz']);
+    expect(doc.weights).toBeNull();
+    runNumpy(dir, "d = np.load(os.path.join(out, 'data.npz'))\nassert d['x_train'].shape == (20, 2) and d['x_train'].dtype == np.float32, d['x_train'].shape\nassert np.allclose(d['x_train'].mean(axis=0), 0, atol=1e-5) and np.allclose(d['x_train'].std(axis=0), 1, atol=1e-3)\nassert d['y_train'].tolist() == [i % 2 for i in range(20)]");
+  });
+
+  it('a run goes with its final weights or a snapshot; refusals name what and exit 1, misuse exits 2', () => {
+    const trained = spawnSync(process.execPath, [CLI_PATH, 'train', 'xor', '--set', 'training.epochs=4', '--set', 'monitor.snapshotEvery=2', '--json', '--runs-dir', runsDir, '--backend', 'wasm'], { encoding: 'utf8', timeout: 120_000 });
+    expect(trained.status, trained.stderr).toBe(0);
+    const runDir = (JSON.parse(trained.stdout) as { runs: { runDir: string }[] }).runs[0]!.runDir;
+    const dir = join(runsDir, 'export-run');
+    const r = exportArgs([runDir, '--to', 'pytorch', dir, '--weights', 'step-2', '--json']);
+    expect(r.status, String(r.stderr)).toBe(0);
+    const doc = JSON.parse(String(r.stdout)) as { files: { name: string }[]; run: string; weights: string };
+    expect(doc.files.map((f) => f.name)).toEqual(['train.py', 'data.npz', 'weights.npz']);
+    expect(doc.weights).toBe('the snapshot at step 2');
+    expect(readFileSync(join(dir, 'train.py'), 'utf8')).toMatch(/^#!\/usr\/bin\/env python3\n/);
+
+    const refused = exportArgs(['xor', '--set', 'training.optimizer.type=adagrad', '--to', 'pytorch', join(runsDir, 'export-no')]);
+    expect(refused.status).toBe(1);
+    expect(String(refused.stderr)).toMatch(/training\.optimizer "adagrad": tfjs divides by sqrt\(accumulator \+ 1e-7\)/);
+    expect(exportArgs(['xor', '--to', 'pytorch', join(runsDir, 'export-no'), '--weights', 'final']).status).toBe(2);
+    expect(exportArgs(['xor', '--to', 'onnx', join(runsDir, 'export-no')]).status).toBe(2);
+    expect(exportArgs([runDir, '--to', 'pytorch', join(runsDir, 'export-no'), '--weights', 'step-3']).status).toBe(1);
+  }, 180_000);
 });

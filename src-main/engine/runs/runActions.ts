@@ -156,7 +156,7 @@ export function findingsMarkdown(record: RunRecord, jsonl: string): string {
 const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
 
 /** A run's model, metrics or findings as one file to save. */
-export function exportRun(runsDir: string, runId: string, what: RunExportWhat): RunExport {
+export function exportRun(runsDir: string, runId: string, what: Exclude<RunExportWhat, 'pytorch'>): RunExport {
   const dir = resolveRunDir(runsDir, runId);
   const record = readRecord(dir);
   if (!record) throw new ContractError({ code: 'failed', message: `${join(dir, 'run.json')} is not readable JSON` });

@@ -120,7 +120,8 @@ export const useRunsStore = defineStore('runs', () => {
     act(async () => {
       const result = await bridge.request('runs.export', { runId, what });
       downloadBytes(result.fileName, result.bytes, result.mediaType);
-      notice.value = `Exported ${result.fileName}`;
+      // A PyTorch script is also written beside the run: say where, so it can be run in place.
+      notice.value = what === 'pytorch' && result.path ? `Exported ${result.fileName}; the script is also in ${result.path}` : `Exported ${result.fileName}`;
     });
 
   const loadFolder = (): Promise<boolean> =>
