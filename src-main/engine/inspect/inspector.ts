@@ -297,6 +297,8 @@ export class Inspector {
       rmSync(join(this.outsideRoot, oldest), { recursive: true, force: true });
     }
     try {
+      // Its weights are loaded now: a tensor missing or of another shape is refused at opening, not on the first view.
+      await this.withRun(this.outsideRoot, id, (run) => this.atStep(run, 0));
       return await this.inspectOpen(this.outsideRoot, id);
     } catch (error) {
       this.outside.delete(id);
