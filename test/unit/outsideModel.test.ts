@@ -173,6 +173,68 @@ describe('a tfjs layers model saved by tfjs itself', () => {
   });
 });
 
+describe('a Keras model as tensorflowjs_converter writes it', () => {
+  it('Keras topology under model_config, weights under the model scope, two shards, a uint8-quantized kernel', async () => {
+    const dir = join(root, 'converted');
+    mkdirSync(dir, { recursive: true });
+    // Quantized as the converter's --quantize_uint8 does: value = q · scale + min.
+    const scale = 0.01;
+    const min = -1.2;
+    const q = Uint8Array.from([0, 40, 80, 120, 160, 200, 240, 255]);
+    const bias = Float32Array.from([0.3, -0.1, 0.05, -80]);
+    const out = Float32Array.from([1, -1, 0.5, 2]);
+    const bytes = Buffer.concat([Buffer.from(q), Buffer.from(bias.buffer), Buffer.from(out.buffer), Buffer.from(Float32Array.of(0.25).buffer)]);
+    // The converter splits weights into shards at a byte count, not at a tensor boundary.
+    writeFileSync(join(dir, 'group1-shard1of2.bin'), bytes.subarray(0, 20));
+    writeFileSync(join(dir, 'group1-shard2of2.bin'), bytes.subarray(20));
+    const modelJson = {
+      format: 'layers-model',
+      generatedBy: 'keras v2.15.0',
+      convertedBy: 'TensorFlow.js Converter v4.22.0',
+      modelTopology: {
+        keras_version: '2.15.0',
+        backend: 'tensorflow',
+        model_config: {
+          class_name: 'Sequential',
+          config: {
+            name: 'sequential',
+            layers: [
+              { class_name: 'InputLayer', config: { batch_input_shape: [null, 2], dtype: 'float32', sparse: false, ragged: false, name: 'dense_input' } },
+              { class_name: 'Dense', config: { name: 'dense', trainable: true, dtype: 'float32', units: 4, activation: 'relu', use_bias: true } },
+              { class_name: 'Dense', config: { name: 'dense_1', trainable: true, dtype: 'float32', units: 1, activation: 'linear', use_bias: true } },
+            ],
+          },
+        },
+        training_config: { loss: 'mse' },
+      },
+      weightsManifest: [
+        {
+          paths: ['group1-shard1of2.bin', 'group1-shard2of2.bin'],
+          weights: [
+            { name: 'sequential/dense/kernel', shape: [2, 4], dtype: 'float32', quantization: { dtype: 'uint8', scale, min, original_dtype: 'float32' } },
+            { name: 'sequential/dense/bias', shape: [4], dtype: 'float32' },
+            { name: 'sequential/dense_1/kernel', shape: [4, 1], dtype: 'float32' },
+            { name: 'sequential/dense_1/bias', shape: [1], dtype: 'float32' },
+          ],
+        },
+      ],
+    };
+    writeFileSync(join(dir, 'model.json'), JSON.stringify(modelJson));
+    const run = await inspector.openModel({ model: { kind: 'tfjs', path: join(dir, 'model.json') }, dataset: ABS });
+    expect(run.layers.map((l) => l.name)).toEqual(['dense_input', 'dense', 'dense_1']);
+    const view = await inspector.inspectLayer('', run.runId, 0, 'dense');
+    expect(view.units.active[3]).toBe(0);
+    const ds = await loadDataset(ABS as never);
+    const x = ds.splits.train.x;
+    const kernel = Array.from(q, (v) => v * scale + min);
+    for (let u = 0; u < 4; u++) {
+      let sum = 0;
+      for (let i = 0; i < 300; i++) sum += Math.max(0, x[2 * i]! * kernel[u]! + x[2 * i + 1]! * kernel[4 + u]! + bias[u]!);
+      expect(Math.abs(view.units.mean[u]! - sum / 300)).toBeLessThanOrEqual(1e-5);
+    }
+  });
+});
+
 describe('a safetensors file with a Trainbench spec', () => {
   it('opens over the spec’s own dataset, the same views', async () => {
     const dir = join(root, 'st');
