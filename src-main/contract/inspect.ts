@@ -150,9 +150,22 @@ export const INSPECT_MAX_TOP_K = 32;
  * beside it), or a safetensors file of `layer/role` tensors with the Trainbench spec (JSON)
  * that names its architecture.
  */
+/** Largest drop of model files sent in one request: under serve's 16 MiB WebSocket message. Larger models are opened by path. */
+export const MAX_DROPPED_MODEL_BYTES = 15 * 1024 * 1024;
+const DroppedFile = z.object({
+  /** The file's own name, no folder: model.json and the .bin names its manifest gives, or a .safetensors and a spec .json. */
+  name: z.string().min(1).max(255).regex(/^[^/\\]+$/, 'a file name, without a folder').refine((n) => n !== '.' && n !== '..', 'a file name'),
+  data: z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected a Uint8Array'),
+});
 export const OutsideModelRef = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('tfjs'), path: z.string().min(1).max(4096) }).strict(),
   z.object({ kind: z.literal('safetensors'), path: z.string().min(1).max(4096), specPath: z.string().min(1).max(4096) }).strict(),
+  /** Files dropped on the page (model.json + its .bin files, or a .safetensors + a spec .json), sent whole. */
+  z
+    .object({ kind: z.literal('files'), files: z.array(DroppedFile).min(1).max(64) })
+    .strict()
+    .refine((v) => v.files.reduce((sum, f) => sum + f.data.length, 0) <= MAX_DROPPED_MODEL_BYTES, `the dropped files exceed ${MAX_DROPPED_MODEL_BYTES / 1024 / 1024} MiB together: open a model this large by its path`)
+    .refine((v) => new Set(v.files.map((f) => f.name)).size === v.files.length, 'two dropped files have the same name'),
 ]);
 export type OutsideModelRef = z.infer<typeof OutsideModelRef>;
 

@@ -5,12 +5,13 @@
  * unit, and its activations are all zeros; an LSTM model is refused naming the layer.
  */
 import * as tf from '@tensorflow/tfjs';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, expect } from '@playwright/test';
 import { startServeProcess, type ServeProcess } from '../support/serveProcess';
 import { watchErrors } from '../support/pageErrors';
+import { dropFiles } from '../support/dropFiles';
 
 let serve: ServeProcess;
 let root: string;
@@ -95,5 +96,22 @@ test('a tfjs model from elsewhere opens over the abs points: the dead unit shows
   // The 2-D input plane draws the model's units.
   await expect(page.getByTestId('inspect-plane')).toHaveAttribute('data-step', '0');
   await page.screenshot({ path: test.info().outputPath('inspect-outside.png') });
+  expect(errors).toEqual([]);
+});
+
+test('the same model dropped as files (model.json + weights.bin) opens too; model.json alone is refused naming the missing weights.bin', async ({ page }) => {
+  const errors = watchErrors(page);
+  await page.goto(`${serve.url.replace(/#.*$/, '')}#/inspect`);
+  await page.getByTestId('open-model-dataset').selectOption('builtin:abs');
+  const zone = page.getByTestId('open-model-drop');
+  await dropFiles(page, zone, [{ name: 'model.json', bytes: readFileSync(mlp) }]);
+  await expect(page.getByTestId('open-model-error')).toContainText('weights.bin: missing: model.json names it in weightsManifest.0.paths.0');
+  await dropFiles(page, zone, [
+    { name: 'model.json', bytes: readFileSync(mlp) },
+    { name: 'weights.bin', bytes: readFileSync(join(root, 'mlp', 'weights.bin')) },
+  ]);
+  await expect(page).toHaveURL(/#\/inspect\/outside-[0-9a-f]+$/);
+  await expect(page.getByTestId('inspect-outside')).toContainText('trained elsewhere: model.json');
+  await expect(page.getByTestId('unit-grid')).toHaveAttribute('data-dead', '1');
   expect(errors).toEqual([]);
 });

@@ -356,6 +356,23 @@ describe('refused, naming the file and the field', () => {
   });
 });
 
+describe('files dropped on the page', () => {
+  it('model.json + weights.bin open as by path; a missing file is named by its own name, not the folder it was put in', async () => {
+    const model = tf.sequential();
+    model.add(tf.layers.dense({ inputShape: [2], units: 3, activation: 'relu', name: 'h' }));
+    model.add(tf.layers.dense({ units: 1 }));
+    const path = await saveByTfjs(model, 'dropped');
+    model.dispose();
+    const json = new Uint8Array(readFileSync(path));
+    const bin = new Uint8Array(readFileSync(join(path, '..', 'weights.bin')));
+    const run = await inspector.openModel(InspectOpenModelRequest.parse({ model: { kind: 'files', files: [{ name: 'model.json', data: json }, { name: 'weights.bin', data: bin }] }, dataset: ABS }));
+    expect(run.outside?.file).toBe('model.json');
+    expect(run.layers.map((l) => l.name)).toContain('h');
+    await expect(inspector.openModel(InspectOpenModelRequest.parse({ model: { kind: 'files', files: [{ name: 'model.json', data: json }] }, dataset: ABS }))).rejects.toThrow(/^weights\.bin: missing: model\.json names it in weightsManifest\.0\.paths\.0/);
+    expect(InspectOpenModelRequest.safeParse({ model: { kind: 'files', files: [{ name: '../model.json', data: json }] } }).success).toBe(false);
+  });
+});
+
 describe('Keras topologies as tensorflowjs_converter writes them', () => {
   it('a Keras 2 functional chain under model_config, with an InputLayer', () => {
     const topology = {

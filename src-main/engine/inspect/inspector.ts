@@ -10,7 +10,7 @@ import { ContractError, RELU_FAMILY, INSPECT_MAX_TOP_K, type DatasetOrigin, type
 import { InputPlane } from '../training/inputPlane';
 import { readRunFolder, readSnapshot, snapshotEpoch, type RunFolder } from './runFolder';
 import { loadRunDataset, loadedDataset, readDataset, type RunDataset } from './runDataset';
-import { readSafetensorsModel, readTfjsModel } from './outsideModel';
+import { readDroppedModel, readSafetensorsModel, readTfjsModel, type OutsideModel } from './outsideModel';
 import { isOutsideId, newOutsideId, outsideSpec, writeOutsideRun } from './outsideRun';
 import type { Dataset } from '../datasets';
 import { SnapshotNetwork } from './snapshotNetwork';
@@ -272,7 +272,19 @@ export class Inspector {
    * one snapshot in the engine's temporary folder, and answered as `inspect.open` answers.
    */
   async openModel(request: InspectOpenModelRequest): Promise<InspectRun> {
-    const model = request.model.kind === 'tfjs' ? readTfjsModel(request.model.path) : readSafetensorsModel(request.model.path, request.model.specPath);
+    this.outsideRoot ??= mkdtempSync(join(tmpdir(), 'trainbench-outside-'));
+    const id = newOutsideId();
+    const ref0 = request.model;
+    let model: OutsideModel;
+    if (ref0.kind === 'files') {
+      // Read into memory, the dropped files are not needed once the run folder holds the snapshot.
+      const dropDir = join(this.outsideRoot, `${id}-files`);
+      try {
+        model = readDroppedModel(dropDir, ref0.files);
+      } finally {
+        rmSync(dropDir, { recursive: true, force: true });
+      }
+    } else model = ref0.kind === 'tfjs' ? readTfjsModel(ref0.path) : readSafetensorsModel(ref0.path, ref0.specPath);
     const ref: DatasetRef | undefined = request.dataset ?? model.spec?.dataset;
     if (!ref) throw new ContractError({ code: 'invalid-payload', message: `${model.file}: no dataset given: pick the data to inspect the model over`, issues: [{ path: 'dataset', message: 'required' }] });
     const normalization = request.normalization ?? model.spec?.normalization ?? 'none';
@@ -287,8 +299,6 @@ export class Inspector {
       data = await readDataset(ref, normalization);
     }
     const spec = outsideSpec(model, ref, normalization, data.data);
-    this.outsideRoot ??= mkdtempSync(join(tmpdir(), 'trainbench-outside-'));
-    const id = newOutsideId();
     writeOutsideRun(this.outsideRoot, id, spec, model, origin);
     this.outside.set(id, { data, file: model.file });
     while (this.outside.size > OUTSIDE_RUNS) {

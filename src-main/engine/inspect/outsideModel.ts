@@ -5,7 +5,7 @@
  * a Trainbench spec naming the architecture. Every error names the file and the field at fault.
  */
 import * as tf from '@tensorflow/tfjs';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import { z } from 'zod';
 import { ContractError, Spec, type LayerInput } from '@contract';
@@ -180,4 +180,31 @@ export function readSafetensorsModel(path: string, specPath: string): OutsideMod
   }
   const spec = parsed.data;
   return { name: spec.name ?? path.split(/[\\/]/).pop()!, file: path, layers: spec.model.layers, spec, weights };
+}
+
+/**
+ * Files dropped on the page, written into `dir` and read as the model they make up: a
+ * model.json with its .bin files, or a .safetensors file with a spec .json. Messages name the
+ * dropped files by their own names, not the folder they were put in.
+ */
+export function readDroppedModel(dir: string, files: { name: string; data: Uint8Array }[]): OutsideModel {
+  mkdirSync(dir, { recursive: true });
+  for (const file of files) writeFileSync(join(dir, file.name), file.data);
+  const names = files.map((f) => f.name);
+  const jsons = names.filter((n) => /\.json$/i.test(n));
+  const weights = names.filter((n) => /\.safetensors$/i.test(n));
+  const dropped = names.join(', ');
+  try {
+    if (weights.length > 0) {
+      if (weights.length > 1 || jsons.length !== 1) throw refused(`dropped ${dropped}: a safetensors model is one .safetensors file and the one Trainbench spec (.json) naming its architecture`, 'files');
+      return { ...readSafetensorsModel(join(dir, weights[0]!), join(dir, jsons[0]!)), file: weights[0]! };
+    }
+    const model = jsons.find((n) => n === 'model.json') ?? (jsons.length === 1 ? jsons[0] : undefined);
+    if (!model) throw refused(`dropped ${dropped}: no model.json among them (drop a tfjs model.json with its .bin files, or a .safetensors file with its spec .json)`, 'files');
+    return { ...readTfjsModel(join(dir, model)), file: model };
+  } catch (error) {
+    if (!(error instanceof ContractError)) throw error;
+    const plain = (text: string): string => text.split(dir + sep).join('');
+    throw new ContractError({ code: error.code, message: plain(error.message), ...(error.issues ? { issues: error.issues.map((i) => ({ path: i.path, message: plain(i.message) })) } : {}) });
+  }
 }
