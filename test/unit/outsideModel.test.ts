@@ -373,6 +373,28 @@ describe('files dropped on the page', () => {
   });
 });
 
+describe('over a dataset loaded on the Data screen', () => {
+  it('takes the engine-held dataset by id, uploads included (they are not on disk)', async () => {
+    const dataset = await loadDataset(ABS as never);
+    const withLoaded = new Inspector((id) => (id === 'ds-1' ? { dataset, origin: { kind: 'upload', name: 'points.csv' } } : null));
+    try {
+      const model = tf.sequential();
+      model.add(tf.layers.dense({ inputShape: [2], units: 2, activation: 'relu' }));
+      model.add(tf.layers.dense({ units: 1 }));
+      const path = await saveByTfjs(model, 'over-loaded');
+      model.dispose();
+      const run = await withLoaded.openModel({ model: { kind: 'tfjs', path }, dataset: { kind: 'loaded', id: 'ds-1' } });
+      expect(run.dataset.count).toBe(300);
+      expect(run.dataset.origin).toMatch(/loaded as/);
+      const layer = run.layers.find((l) => l.type === 'dense')!;
+      expect((await withLoaded.inspectLayer('', run.runId, 0, layer.name)).units.samples).toBe(300);
+      await expect(withLoaded.openModel({ model: { kind: 'tfjs', path }, dataset: { kind: 'loaded', id: 'gone' } })).rejects.toThrow(/no dataset "gone" is loaded in this engine/);
+    } finally {
+      withLoaded.dispose();
+    }
+  });
+});
+
 describe('Keras topologies as tensorflowjs_converter writes them', () => {
   it('a Keras 2 functional chain under model_config, with an InputLayer', () => {
     const topology = {
