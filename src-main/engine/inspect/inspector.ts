@@ -272,7 +272,12 @@ export class Inspector {
    * one snapshot in the engine's temporary folder, and answered as `inspect.open` answers.
    */
   async openModel(request: InspectOpenModelRequest): Promise<InspectRun> {
-    this.outsideRoot ??= mkdtempSync(join(tmpdir(), 'trainbench-outside-'));
+    if (!this.outsideRoot) {
+      const root = mkdtempSync(join(tmpdir(), 'trainbench-outside-'));
+      this.outsideRoot = root;
+      // The engine exits without disposing its inspector: its temporary runs go with the process, as uploads do.
+      process.once('exit', () => rmSync(root, { recursive: true, force: true }));
+    }
     const id = newOutsideId();
     const ref0 = request.model;
     let model: OutsideModel;
