@@ -5,7 +5,7 @@
  * Activations are computed by the engine on demand; only their summaries cross the boundary.
  */
 import { z } from 'zod';
-import { Spec } from './spec';
+import { DatasetRef, Normalization, Spec } from './spec';
 import { DatasetSource } from './datasets';
 import { Surface } from './training';
 import { RunId } from './runs';
@@ -49,6 +49,8 @@ export const InspectRun = z.object({
   status: z.string(),
   seed: z.number().int(),
   spec: Spec,
+  /** A model from elsewhere (inspect.openModel): the file it was read from. */
+  outside: z.object({ file: z.string() }).optional(),
   /** Snapshot steps, ascending, with their epochs. */
   snapshots: z.array(z.object({ step: Step, epoch: z.number().int().nonnegative() })),
   layers: z.array(InspectLayer),
@@ -143,9 +145,49 @@ export type InspectUnitView = z.infer<typeof InspectUnitView>;
 /** Largest N of `sample` and k of top/bottom, to keep answers small. */
 export const INSPECT_MAX_TOP_K = 32;
 
+/**
+ * A model trained outside Trainbench: a tfjs layers model (its model.json, the .bin files
+ * beside it), or a safetensors file of `layer/role` tensors with the Trainbench spec (JSON)
+ * that names its architecture.
+ */
+/** Largest drop of model files sent in one request: under serve's 16 MiB WebSocket message. Larger models are opened by path. */
+export const MAX_DROPPED_MODEL_BYTES = 15 * 1024 * 1024;
+const DroppedFile = z.object({
+  /** The file's own name, no folder: model.json and the .bin names its manifest gives, or a .safetensors and a spec .json. */
+  name: z.string().min(1).max(255).regex(/^[^/\\]+$/, 'a file name, without a folder').refine((n) => n !== '.' && n !== '..', 'a file name'),
+  data: z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected a Uint8Array'),
+});
+export const OutsideModelRef = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('tfjs'), path: z.string().min(1).max(4096) }).strict(),
+  z.object({ kind: z.literal('safetensors'), path: z.string().min(1).max(4096), specPath: z.string().min(1).max(4096) }).strict(),
+  /** Files dropped on the page (model.json + its .bin files, or a .safetensors + a spec .json), sent whole. */
+  z
+    .object({ kind: z.literal('files'), files: z.array(DroppedFile).min(1).max(64) })
+    .strict()
+    .refine((v) => v.files.reduce((sum, f) => sum + f.data.length, 0) <= MAX_DROPPED_MODEL_BYTES, `the dropped files exceed ${MAX_DROPPED_MODEL_BYTES / 1024 / 1024} MiB together: open a model this large by its path`)
+    .refine((v) => new Set(v.files.map((f) => f.name)).size === v.files.length, 'two dropped files have the same name'),
+]);
+export type OutsideModelRef = z.infer<typeof OutsideModelRef>;
+
+export const InspectOpenModelRequest = z
+  .object({
+    model: OutsideModelRef,
+    /** The data to inspect it over; a spec file's own dataset when omitted. */
+    dataset: DatasetRef.optional(),
+    /** How its inputs are prepared, as the model was trained on them; a spec file's own, else none, when omitted. */
+    normalization: Normalization.optional(),
+  })
+  .strict();
+export type InspectOpenModelRequest = z.infer<typeof InspectOpenModelRequest>;
+
 export const inspectRequests = {
   /** A saved run's snapshots, layers and dataset; refused with the path when its data cannot be found. */
   'inspect.open': { request: z.object(RunRef).strict(), response: InspectRun },
+  /**
+   * Opens a model from elsewhere with a dataset as a run of one snapshot (step 0) that every
+   * other inspect request names by the returned runId; unsupported layers are refused by class and name.
+   */
+  'inspect.openModel': { request: InspectOpenModelRequest, response: InspectRun },
   /** A layer at a snapshot: weight histograms, weights as images, and per-unit activity over the data. */
   'inspect.layer': { request: z.object({ ...RunRef, step: Step, layer: LayerName, sample: Sample.optional() }).strict(), response: InspectLayerView },
   /** One unit: its activations over the data (or `sample` of them), top/bottom inputs, its history. */

@@ -202,6 +202,12 @@ export class DatasetRegistry {
     return { cancelled: true };
   }
 
+  /** A loaded dataset and where it came from; null for an unknown id. */
+  loadedDataset(id: string): { dataset: Dataset; origin: DatasetOrigin | null } | null {
+    const entry = this.loaded.get(id);
+    return entry ? { dataset: entry.dataset, origin: this.origins.get(id) ?? null } : null;
+  }
+
   /** Where a spec's `loaded` dataset was loaded from; null for other specs (the spec says it) or an unknown id. */
   origin(spec: Spec): DatasetOrigin | null {
     return spec.dataset.kind === 'loaded' ? (this.origins.get(spec.dataset.id) ?? null) : null;

@@ -67,7 +67,7 @@ export async function createEngine(options: EngineOptions, emit: Emit): Promise<
   const liveRunDirs = new Set<string>();
   let lastSnapshot: Snapshot | null = null;
   let nextJob = 1;
-  const inspector = new Inspector();
+  const inspector = new Inspector((id) => options.datasets.loadedDataset(id));
 
   const info = (): EngineInfo => ({
     tfjsVersion: tf.version.tfjs,

@@ -49,7 +49,7 @@ export interface EngineHostOptions {
 }
 
 /** Channels that act in a runs folder: the host's, unless the request names one. */
-const RUNS_DIR_CHANNELS: readonly RequestChannel[] = ['train.start', 'runs.list', 'runs.rename', 'runs.tag', 'runs.export', ...INSPECT_CHANNELS];
+const RUNS_DIR_CHANNELS: readonly RequestChannel[] = ['train.start', 'runs.list', 'runs.rename', 'runs.tag', 'runs.export', ...INSPECT_CHANNELS.filter((c) => c !== 'inspect.openModel')];
 
 type EventListener = (channel: EventChannel, payload: unknown) => void;
 

@@ -10,6 +10,6 @@ export const router = createRouter({
     { path: '/train', name: 'train', component: () => import('./features/train/TrainScreen.vue'), meta: { title: 'Train' } },
     { path: '/compare', name: 'compare', component: () => import('./features/compare/CompareScreen.vue'), meta: { title: 'Compare' } },
     { path: '/runs', name: 'runs', component: () => import('./features/runs/RunsScreen.vue'), meta: { title: 'Runs' } },
-    { path: '/inspect/:runId', name: 'inspect', component: () => import('./features/inspect/InspectScreen.vue'), meta: { title: 'Inspect' } },
+    { path: '/inspect/:runId?', name: 'inspect', component: () => import('./features/inspect/InspectScreen.vue'), meta: { title: 'Inspect' } },
   ],
 });

@@ -3,10 +3,16 @@
  * cache holds the runs opened last (their folder, data and rebuilt network); work on one run
  * is done one request at a time, since a request moves its network to its snapshot.
  */
-import { ContractError, RELU_FAMILY, INSPECT_MAX_TOP_K, type InspectLayerView, type InspectRun, type InspectSample, type InspectUnitStats, type InspectUnitView, type Surface } from '@contract';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ContractError, RELU_FAMILY, INSPECT_MAX_TOP_K, type DatasetOrigin, type DatasetRef, type InspectOpenModelRequest, type InspectLayerView, type InspectRun, type InspectSample, type InspectUnitStats, type InspectUnitView, type Surface } from '@contract';
 import { InputPlane } from '../training/inputPlane';
 import { readRunFolder, readSnapshot, snapshotEpoch, type RunFolder } from './runFolder';
-import { loadRunDataset, type RunDataset } from './runDataset';
+import { loadRunDataset, loadedDataset, readDataset, type RunDataset } from './runDataset';
+import { readDroppedModel, readSafetensorsModel, readTfjsModel, type OutsideModel } from './outsideModel';
+import { isOutsideId, newOutsideId, outsideSpec, writeOutsideRun } from './outsideRun';
+import type { Dataset } from '../datasets';
 import { SnapshotNetwork } from './snapshotNetwork';
 import { layerUnitStats, sampleIndices, unitActivations } from './activations';
 import { diedAt, histogram, incomingWeights, rankedIndices, sampleImage, sampleLabel, weightImages } from './summaries';
@@ -14,6 +20,16 @@ import { diedAt, histogram, incomingWeights, rankedIndices, sampleImage, sampleL
 /** Runs kept open: one being looked at, one compared with it. */
 const CACHED_RUNS = 2;
 const DEFAULT_TOP_K = 8;
+/** Models from elsewhere kept open (their temporary run folder and data); the oldest is removed. */
+const OUTSIDE_RUNS = 4;
+
+/** A dataset loaded in the engine (dropped on the Data screen), with where it came from. */
+export type LoadedLookup = (id: string) => { dataset: Dataset; origin: DatasetOrigin | null } | null;
+
+interface OutsideRun {
+  data: RunDataset;
+  file: string;
+}
 
 interface OpenRun {
   key: string;
@@ -30,6 +46,16 @@ interface OpenRun {
 export class Inspector {
   private readonly runs = new Map<string, OpenRun>();
   private readonly loading = new Map<string, Promise<OpenRun>>();
+  /** Models from elsewhere, by run id: their run folders live in `outsideRoot`. */
+  private readonly outside = new Map<string, OutsideRun>();
+  private outsideRoot: string | null = null;
+
+  constructor(private readonly loaded: LoadedLookup = () => null) {}
+
+  /** Whether `runId` names a model from elsewhere opened in this engine: its run folder is the engine's own. */
+  isOutside(runId: string): boolean {
+    return isOutsideId(runId) && this.outside.has(runId);
+  }
 
   /** The run (opened and cached on first use), with `work` done after any other work on it. */
   private async withRun<T>(runsDir: string, runId: string, work: (run: OpenRun) => Promise<T> | T): Promise<T> {
@@ -40,7 +66,7 @@ export class Inspector {
   }
 
   private async open(runsDir: string, runId: string): Promise<OpenRun> {
-    const folder = readRunFolder(runsDir, runId);
+    const folder = readRunFolder(this.isOutside(runId) ? this.outsideRoot! : runsDir, runId);
     const key = folder.dir;
     const cached = this.runs.get(key);
     // A run still training gains snapshots: the folder is read again every time, the rest kept.
@@ -60,8 +86,9 @@ export class Inspector {
   }
 
   private async load(key: string, folder: RunFolder): Promise<OpenRun> {
-    const data = await loadRunDataset(folder);
-    const net = SnapshotNetwork.build(folder, data.data);
+    const outside = this.outside.get(folder.runId);
+    const data = outside?.data ?? (await loadRunDataset(folder));
+    const net = SnapshotNetwork.build(folder, data.data, outside !== undefined);
     const is2d = data.data.inputShape.length === 1 && data.data.inputShape[0] === 2;
     const run: OpenRun = { key, folder, data, net, plane: is2d ? new InputPlane() : null, stats: new Map(), queue: Promise.resolve() };
     this.runs.set(key, run);
@@ -118,7 +145,8 @@ export class Inspector {
       return {
         runId: folder.runId,
         name: folder.record.name,
-        status: folder.record.status,
+        status: this.outside.has(folder.runId) ? 'trained elsewhere' : folder.record.status,
+        ...(this.outside.has(folder.runId) ? { outside: { file: this.outside.get(folder.runId)!.file } } : {}),
         seed: folder.record.seed,
         spec: folder.spec,
         snapshots,
@@ -239,7 +267,63 @@ export class Inspector {
     });
   }
 
+  /**
+   * Opens a model from elsewhere over a dataset: read and mapped to a spec, written as a run of
+   * one snapshot in the engine's temporary folder, and answered as `inspect.open` answers.
+   */
+  async openModel(request: InspectOpenModelRequest): Promise<InspectRun> {
+    if (!this.outsideRoot) {
+      const root = mkdtempSync(join(tmpdir(), 'trainbench-outside-'));
+      this.outsideRoot = root;
+      // The engine exits without disposing its inspector: its temporary runs go with the process, as uploads do.
+      process.once('exit', () => rmSync(root, { recursive: true, force: true }));
+    }
+    const id = newOutsideId();
+    const ref0 = request.model;
+    let model: OutsideModel;
+    if (ref0.kind === 'files') {
+      // Read into memory, the dropped files are not needed once the run folder holds the snapshot.
+      const dropDir = join(this.outsideRoot, `${id}-files`);
+      try {
+        model = readDroppedModel(dropDir, ref0.files);
+      } finally {
+        rmSync(dropDir, { recursive: true, force: true });
+      }
+    } else model = ref0.kind === 'tfjs' ? readTfjsModel(ref0.path) : readSafetensorsModel(ref0.path, ref0.specPath);
+    const ref: DatasetRef | undefined = request.dataset ?? model.spec?.dataset;
+    if (!ref) throw new ContractError({ code: 'invalid-payload', message: `${model.file}: no dataset given: pick the data to inspect the model over`, issues: [{ path: 'dataset', message: 'required' }] });
+    const normalization = request.normalization ?? model.spec?.normalization ?? 'none';
+    let data: RunDataset;
+    let origin: DatasetOrigin | null = null;
+    if (ref.kind === 'loaded') {
+      const entry = this.loaded(ref.id);
+      if (!entry) throw new ContractError({ code: 'invalid-payload', message: `dataset.id: no dataset "${ref.id}" is loaded in this engine: load it again on the Data screen`, issues: [{ path: 'dataset.id', message: 'not loaded' }] });
+      origin = entry.origin;
+      data = loadedDataset(entry.dataset, normalization, origin && origin.kind !== 'upload' ? origin : null);
+    } else {
+      data = await readDataset(ref, normalization);
+    }
+    const spec = outsideSpec(model, ref, normalization, data.data);
+    writeOutsideRun(this.outsideRoot, id, spec, model, origin);
+    this.outside.set(id, { data, file: model.file });
+    while (this.outside.size > OUTSIDE_RUNS) {
+      const oldest = this.outside.keys().next().value as string;
+      this.outside.delete(oldest);
+      rmSync(join(this.outsideRoot, oldest), { recursive: true, force: true });
+    }
+    try {
+      // Its weights are loaded now: a tensor missing or of another shape is refused at opening, not on the first view.
+      await this.withRun(this.outsideRoot, id, (run) => this.atStep(run, 0));
+      return await this.inspectOpen(this.outsideRoot, id);
+    } catch (error) {
+      this.outside.delete(id);
+      rmSync(join(this.outsideRoot, id), { recursive: true, force: true });
+      throw error;
+    }
+  }
+
   dispose(): void {
+    if (this.outsideRoot) rmSync(this.outsideRoot, { recursive: true, force: true });
     for (const run of this.runs.values()) {
       run.net.dispose();
       run.plane?.dispose();

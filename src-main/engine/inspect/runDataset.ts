@@ -4,7 +4,7 @@
  * refused with the path, and what to do.
  */
 import { existsSync } from 'node:fs';
-import { ContractError, type DatasetOrigin, type DatasetSource as WireSource } from '@contract';
+import { ContractError, type DatasetOrigin, type DatasetSource as WireSource, type Normalization } from '@contract';
 import { asTrainingData, loadDataset, DatasetError, type Dataset, type DatasetSource } from '../datasets';
 import type { TrainingData } from '../training/trainingData';
 import type { RunFolder } from './runFolder';
@@ -39,6 +39,26 @@ export function runSource(run: RunFolder): WireSource {
     });
   }
   return origin;
+}
+
+/** Reads a dataset by its source with a normalisation, as a run's data is read; refused with the path and what to do. */
+export async function readDataset(source: WireSource, normalization: Normalization, who = 'the model'): Promise<RunDataset> {
+  if (source.kind !== 'builtin' && !existsSync(source.path)) {
+    throw new ContractError({ code: 'not-found', message: `${source.path}: no such dataset file or folder`, issues: [{ path: 'dataset.path', message: 'not found' }] });
+  }
+  let dataset: Dataset;
+  try {
+    dataset = await loadDataset(source as DatasetSource, { normalization });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new ContractError({ code: error instanceof DatasetError ? 'invalid-payload' : 'failed', message: `${who}: its dataset could not be read: ${message}` });
+  }
+  return { dataset, data: asTrainingData({ ...dataset, normalization }), origin: describe(source) };
+}
+
+/** A dataset already loaded in the engine (dropped on the Data screen), with a normalisation. */
+export function loadedDataset(dataset: Dataset, normalization: Normalization, origin: WireSource | null): RunDataset {
+  return { dataset, data: asTrainingData({ ...dataset, normalization }), origin: origin ? describe(origin) : `loaded as ${dataset.name}` };
 }
 
 /** Reads the run's data with the run's normalisation. */

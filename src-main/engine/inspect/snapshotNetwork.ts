@@ -16,13 +16,17 @@ export class SnapshotNetwork {
     readonly report: ShapeReport,
   ) {}
 
-  /** Builds the run's network for its data's shapes; refused when the spec no longer fits the data. */
-  static build(run: RunFolder, data: TrainingData): SnapshotNetwork {
+  /**
+   * Builds the run's network for its data's shapes; refused when the spec no longer fits the
+   * data. `layersOnly`: only the layers have to fit (a model from elsewhere: its loss is never used).
+   */
+  static build(run: RunFolder, data: TrainingData, layersOnly = false): SnapshotNetwork {
     const report = inferShapes(run.spec, { inputShape: data.inputShape, task: data.task, outputs: data.outputs });
-    if (report.issues.length > 0) {
+    const issues = layersOnly ? report.issues.filter((i) => i.path.startsWith('model.')) : report.issues;
+    if (issues.length > 0) {
       throw new ContractError({
         code: 'failed',
-        message: `run ${run.runId}: its spec does not fit its dataset any more (${report.issues.map((i) => `${i.path}: ${i.message}`).join('; ')})`,
+        message: `run ${run.runId}: its spec does not fit its dataset any more (${issues.map((i) => `${i.path}: ${i.message}`).join('; ')})`,
       });
     }
     return new SnapshotNetwork(Network.build(run.spec, report), report);

@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
-import type { InspectLayerView, InspectRun, InspectUnitView, ProbeLayer, Surface } from '@contract';
+import type { InspectLayerView, InspectOpenModelRequest, InspectRun, InspectUnitView, ProbeLayer, Surface } from '@contract';
 import { useBridge } from '../bridge';
 
 type View = 'layer' | 'unit' | 'surface';
@@ -82,7 +82,28 @@ export const useInspectStore = defineStore('inspect', () => {
   }
 
   /** Opens a saved run at its last snapshot, on its first layer with units that fire. */
-  async function open(id: string): Promise<void> {
+  function open(id: string): Promise<void> {
+    return opened(() => bridge.request('inspect.open', { runId: id }));
+  }
+
+  /**
+   * Opens a model trained elsewhere over a dataset: the engine answers as for a saved run (one
+   * snapshot, step 0), so every view works on it. Its refusal (unsupported layers by name, the
+   * file and field at fault) is kept in `modelError` beside the form, its issues listed.
+   */
+  const modelError = ref<{ message: string; issues: { path: string; message: string }[] } | null>(null);
+  async function openModel(request: InspectOpenModelRequest): Promise<string | null> {
+    modelError.value = null;
+    await opened(() => bridge.request('inspect.openModel', request));
+    if (error.value && !run.value) {
+      modelError.value = { message: error.value, issues: lastIssues };
+      error.value = null;
+    }
+    return run.value?.runId ?? null;
+  }
+  let lastIssues: { path: string; message: string }[] = [];
+
+  async function opened(fetch: () => Promise<InspectRun>): Promise<void> {
     opening.value = true;
     run.value = null;
     layerView.value = null;
@@ -91,13 +112,16 @@ export const useInspectStore = defineStore('inspect', () => {
     unit.value = null;
     error.value = null;
     try {
-      const opened = await bridge.request('inspect.open', { runId: id });
+      lastIssues = [];
+      const opened = await fetch();
       run.value = opened;
       stepIndex.value = Math.max(0, opened.snapshots.length - 1);
       layerName.value = opened.layers.find((l) => l.roles.includes('kernel'))?.name ?? opened.layers[0]?.name ?? null;
       if (opened.snapshots.length === 0) error.value = `run ${opened.runId} has no snapshots: it ended before its first one was written`;
     } catch (e) {
       error.value = e instanceof Error ? e.message : String(e);
+      const issues = (e as { issues?: unknown }).issues;
+      lastIssues = Array.isArray(issues) ? (issues as { path: string; message: string }[]) : [];
       return;
     } finally {
       opening.value = false;
@@ -136,5 +160,5 @@ export const useInspectStore = defineStore('inspect', () => {
     void loadUnit();
   }
 
-  return { run, runId, stepIndex, step, layerName, layer, layers, unit, sample, setSample, layerView, unitView, unitMap, surface, error, opening, pending, open, setStep, setLayer, setUnit };
+  return { run, runId, stepIndex, step, layerName, layer, layers, unit, sample, setSample, layerView, unitView, unitMap, surface, error, opening, pending, open, openModel, modelError, setStep, setLayer, setUnit };
 });
