@@ -3,8 +3,8 @@
  * chunked upload (serve mode: files dropped in a browser arrive over the WebSocket). Specs
  * name them by source, or by id once loaded. A failed load touches no dataset already held.
  */
-import { mkdirSync, mkdtempSync, openSync, closeSync, writeSync, rmSync, readdirSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { ownedTempDir } from './tempDirs';
+import { mkdirSync, openSync, closeSync, writeSync, rmSync, readdirSync, statSync } from 'node:fs';
 import { join, normalize, sep, isAbsolute } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ContractError, applyReadOptions, type ReadOptions, type DatasetOrigin, type DatasetSource as WireSource, type LoadedDataset, type Normalization, type Spec } from '@contract';
@@ -59,7 +59,7 @@ export class DatasetRegistry {
   private readonly uploadRoot: string;
 
   constructor(private readonly progress: Progress = () => undefined) {
-    this.uploadRoot = mkdtempSync(join(tmpdir(), 'trainbench-uploads-'));
+    this.uploadRoot = ownedTempDir('trainbench-uploads-');
   }
 
   /** Loads a dataset and keeps it; the same source loads once. */

@@ -8,6 +8,7 @@ import { dispatch } from './dispatcher';
 import { createEngine } from './engine';
 import { DatasetRegistry } from './datasetRegistry';
 import { exitWhenHostDies } from './hostWatch';
+import { sweepStaleTempDirs } from './tempDirs';
 
 function argValue(flag: string): string | undefined {
   const index = process.argv.indexOf(flag);
@@ -27,6 +28,8 @@ async function main(): Promise<void> {
 
   const forced = argValue('--backend');
   const backend = forced === undefined ? undefined : BackendName.parse(forced);
+  // Folders left by engines that were killed (a signal, a crash) go before this one makes its own.
+  sweepStaleTempDirs();
   const datasets = new DatasetRegistry((progress) => emit('dataset.progress', progress));
   process.on('exit', () => datasets.dispose());
   const engine = await createEngine({ backend, utilityProcess: transport.kind === 'utility', datasets }, emit);

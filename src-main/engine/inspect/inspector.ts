@@ -3,8 +3,8 @@
  * cache holds the runs opened last (their folder, data and rebuilt network); work on one run
  * is done one request at a time, since a request moves its network to its snapshot.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
+import { ownedTempDir } from '../tempDirs';
 import { join } from 'node:path';
 import { ContractError, RELU_FAMILY, INSPECT_MAX_TOP_K, type DatasetOrigin, type DatasetRef, type InspectOpenModelRequest, type InspectLayerView, type InspectRun, type InspectSample, type InspectUnitStats, type InspectUnitView, type Surface } from '@contract';
 import { InputPlane } from '../training/inputPlane';
@@ -273,7 +273,7 @@ export class Inspector {
    */
   async openModel(request: InspectOpenModelRequest): Promise<InspectRun> {
     if (!this.outsideRoot) {
-      const root = mkdtempSync(join(tmpdir(), 'trainbench-outside-'));
+      const root = ownedTempDir('trainbench-outside-');
       this.outsideRoot = root;
       // The engine exits without disposing its inspector: its temporary runs go with the process, as uploads do.
       process.once('exit', () => rmSync(root, { recursive: true, force: true }));

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import os from 'node:os';
 import * as path from 'node:path';
 import type { TF } from './kernelOps';
+import { ownedTempDir } from '../../tempDirs';
 
 /** The part of `@tensorflow/tfjs-backend-wasm` that `enableWasmThreads` uses. */
 export interface WasmBackendModule {
@@ -31,7 +32,7 @@ export interface WasmBackendModule {
  */
 export function enableWasmThreads(tf: TF, wasmModule: WasmBackendModule, threads: number): () => void {
   if (threads <= 1) return () => {};
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trainbench-wasm-'));
+  const dir = ownedTempDir('trainbench-wasm-');
   const OriginalBlob = globalThis.Blob;
   const originalCreate = URL.createObjectURL;
   const originalCpus = os.cpus;
