@@ -25,7 +25,7 @@ export * from './specPaths';
 export * from './random';
 export * from './histogram';
 export * from './runs';
-import { runsRequests } from './runs';
+import { RunExport, runsRequests } from './runs';
 export * from './seedStats';
 export * from './memory';
 import { EngineMemory } from './memory';
@@ -97,6 +97,12 @@ export const requests = {
    * count, and every problem with its field path. The Model screen calls it on every edit.
    */
   'spec.check': { request: z.object({ spec: Spec }).strict(), response: SpecCheck },
+  /**
+   * The Model screen's "PyTorch script": train.py, data.npz (the spec's data as the engine
+   * prepares it, a loaded dataset included) in one tar; refused naming a layer or option
+   * PyTorch cannot train the same way. Nothing is written to disk (`path` is null).
+   */
+  'spec.export': { request: z.object({ spec: Spec, to: z.literal('pytorch') }).strict(), response: RunExport },
   /** Loads a dataset from disk (desktop app: the dropped path) or a built-in; refused with the file at fault. */
   'dataset.load': { request: z.object({ source: DatasetSource, normalization: NormalizationSchema.optional(), name: z.string().max(256).optional() }).strict(), response: LoadedDataset },
   /** serve mode: a dropped file or folder arrives in chunks, then loads like a path. */

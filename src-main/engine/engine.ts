@@ -12,7 +12,7 @@ import type { DatasetRegistry } from './datasetRegistry';
 import { RunWriter } from './runs/runWriter';
 import { listRuns, markInterrupted } from './runs/runStore';
 import { exportRun, renameRun, tagRun } from './runs/runActions';
-import { exportRunAsPytorch } from './export/runExport';
+import { exportRunAsPytorch, exportSpecAsPytorch, specDataLabel } from './export/runExport';
 import { loadPresets } from './presets';
 import { DEFAULT_FLUSH_INTERVAL_MS, UpdateBatcher } from './progressBatcher';
 import { readMemory } from './memoryReadout';
@@ -133,6 +133,10 @@ export async function createEngine(options: EngineOptions, emit: Emit): Promise<
         outputShape: report.outputShape,
         findings: data && report.issues.length === 0 ? staticChecks(spec, staticData(data)) : [],
       };
+    },
+    'spec.export': async ({ spec }) => {
+      const data = await options.datasets.resolve(spec);
+      return exportSpecAsPytorch(spec, data, specDataLabel(spec, data.name, options.datasets.origin(spec)));
     },
     'train.start': async ({ spec, runsDir }) => {
       if (active()) throw new ContractError({ code: 'busy', message: `job ${job!.jobId} is still ${job!.status}: stop it before starting another` });

@@ -49,3 +49,30 @@ test('the Runs screen exports a run as a PyTorch script: a tar to save, and the 
   for (const name of ['train.py', 'data.npz', 'weights.npz']) expect(existsSync(join(folder, name)), name).toBe(true);
   expect(readFileSync(join(folder, 'train.py'), 'utf8')).toContain('self.dense_1 = nn.Linear(2, 2, bias=True)');
 });
+
+test('the Model screen exports the spec being edited as a PyTorch script, and names what it refuses', async ({ page }) => {
+  await page.goto(serve.url);
+  await page.getByRole('link', { name: 'Model' }).click();
+  await page.getByTestId('use-preset-xor').click();
+  const button = page.getByTestId('export-pytorch');
+  const [tar] = await Promise.all([page.waitForEvent('download'), button.click()]);
+  expect(tar.suggestedFilename()).toBe('xor-pytorch.tar');
+  const bytes = readFileSync((await tar.path())!);
+  expect(bytes.subarray(0, 100).toString('latin1')).toContain('xor-pytorch/train.py');
+  // train.py's text follows its 512-byte header: the network as the Model screen shows it.
+  expect(bytes.toString('latin1')).toContain("the Model screen's spec \"xor\"");
+  await expect(page.getByTestId('export-result')).toContainText('Exported xor-pytorch.tar');
+
+  // A spec PyTorch cannot train the same way: the refusal names the option, and the spec stays.
+  const spec = { version: 1, name: 'xor-rmsprop', dataset: { kind: 'builtin', name: 'xor' }, model: { layers: [{ type: 'dense', units: 2, activation: 'softmax' }] }, training: { optimizer: { type: 'rmsprop' } } };
+  await page.getByTestId('open-file').setInputFiles({ name: 'xor-rmsprop.trainbench.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(spec)) });
+  await expect(page.getByTestId('spec-name')).toHaveValue('xor-rmsprop');
+  let downloads = 0;
+  page.on('download', () => downloads++);
+  await button.click();
+  const refusal = page.getByTestId('export-result');
+  await expect(refusal).toHaveAttribute('role', 'alert');
+  await expect(refusal).toContainText('training.optimizer "rmsprop"');
+  await expect(page.getByTestId('spec-name')).toHaveValue('xor-rmsprop');
+  expect(downloads).toBe(0);
+});

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { ContractError, type RunExport, type Spec } from '@contract';
+import { ContractError, type DatasetOrigin, type RunExport, type Spec } from '@contract';
 import { resolveRunDir } from '../runs/runActions';
 import { tarFiles } from '../runs/tarWriter';
 import { asTrainingData, loadDataset, type DatasetSource } from '../datasets';
@@ -81,6 +81,39 @@ export async function exportRunFolder(runDir: string, dir: string, choice: Weigh
   const weights = runWeights(run, choice);
   const { data, origin } = await loadRunDataset(run);
   return write(dir, run.spec, data, `run ${run.runId}`, `${origin}, normalization ${run.spec.normalization}`, run.dir, weights);
+}
+
+/** A file-name stem from a spec's name: `MNIST cnn (2)` → `mnist-cnn-2`. */
+export function exportSlug(name: string | undefined): string {
+  return (name ?? '').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 80) || 'untitled';
+}
+
+/** Where a spec's data came from, in words, for train.py's header: the built-in, the file, or the dropped folder's name. */
+export function specDataLabel(spec: Spec, name: string, origin: DatasetOrigin | null): string {
+  const ref = spec.dataset;
+  const from = ref.kind === 'loaded' ? origin : ref;
+  if (!from) return `${name} (loaded in the app)`;
+  if (from.kind === 'upload') return `${from.name} (dropped in the app)`;
+  if (from.kind === 'builtin') return name;
+  return `${from.path} (${name})`;
+}
+
+/**
+ * The Model screen's "PyTorch script": the spec as it is being edited, with the data the engine
+ * would train it on (a dataset loaded in the app included), as one tar to save. Nothing is
+ * written to disk. Refusals answer as contract errors that name the layer or option.
+ */
+export function exportSpecAsPytorch(spec: Spec, data: TrainingData, dataLabel: string): RunExport {
+  const slug = exportSlug(spec.name);
+  let files: { name: string; bytes: Uint8Array }[];
+  try {
+    checkExportable(spec);
+    files = pytorchExportFiles(spec, data, { source: `the Model screen's spec "${spec.name ?? 'untitled'}"`, data: `${dataLabel}, normalization ${spec.normalization}`, trainbenchVersion: TRAINBENCH_VERSION });
+  } catch (error) {
+    if (error instanceof ExportRefused) throw new ContractError({ code: 'invalid-payload', message: `this model cannot be exported as a PyTorch script: ${error.message}` });
+    throw error;
+  }
+  return { fileName: `${slug}-pytorch.tar`, mediaType: 'application/x-tar', bytes: tarFiles(files.map((f) => ({ name: `${slug}-pytorch/${f.name}`, data: f.bytes }))), path: null };
 }
 
 /**

@@ -2,6 +2,7 @@ import { defineStore } from 'pinia';
 import { computed, ref, shallowRef, watch } from 'vue';
 import { inferShapes, Monitor, Training, type DataShape, type DatasetRef, type LayerType, type Normalization, type Spec, type SpecCheck, type SpecIssue } from '@contract';
 import { useBridge } from '../bridge';
+import { downloadBytes } from '../components/download';
 import { parseEditableSpec, readSpecFile, specFileName, specFileText } from '../features/model/specFile';
 import { changeLayerType as retype, defaultLayer, duplicateLayer as duplicated, insertLayer, moveLayer as moved, removeLayer as removed, setAtPath } from '../features/model/layerEdits';
 import { knownDataShape, suggestedSetup } from '../features/model/datasets';
@@ -294,6 +295,29 @@ export const useSpecStore = defineStore('spec', () => {
     return value ? { fileName: specFileName(value), text: specFileText(value) } : null;
   }
 
+  // ---- "PyTorch script": the spec as it is now, its data as the engine prepares it, in one tar.
+  const exporting = ref(false);
+  /** What the last export did, in words; `ok` false when the engine refused it (the message names the layer or option). */
+  const exportResult = ref<{ ok: boolean; text: string } | null>(null);
+
+  async function exportPytorch(): Promise<boolean> {
+    const value = plain();
+    if (!value || exporting.value) return false;
+    exporting.value = true;
+    exportResult.value = null;
+    try {
+      const result = await bridge.request('spec.export', { spec: value, to: 'pytorch' });
+      downloadBytes(result.fileName, result.bytes, result.mediaType);
+      exportResult.value = { ok: true, text: `Exported ${result.fileName}: train.py (torch + numpy) and data.npz` };
+      return true;
+    } catch (e) {
+      exportResult.value = { ok: false, text: e instanceof Error ? e.message : String(e) };
+      return false;
+    } finally {
+      exporting.value = false;
+    }
+  }
+
   function setRepeat(count: number): void {
     if (!Number.isInteger(count) || count < 1 || count > MAX_REPEAT) return;
     repeat.value = count;
@@ -333,6 +357,9 @@ export const useSpecStore = defineStore('spec', () => {
     useDataset,
     openFile,
     fileOf,
+    exporting,
+    exportResult,
+    exportPytorch,
   };
 });
 
