@@ -34,6 +34,11 @@ export interface DetectorContext {
   fullBatch: boolean;
   /** Samples in the probe batch. */
   probeSamples: number;
+  /**
+   * A regression's target range when the output activation cannot reach it (the static
+   * loss-mismatch said so); then the output layer is watched for saturation too. Null otherwise.
+   */
+  unreachableTargets: { min: number; max: number } | null;
 }
 
 const WEIGHTED = new Set(['dense', 'conv2d']);
@@ -67,6 +72,7 @@ export function makeContext(spec: Spec, job: JobInfo): DetectorContext {
     classes: crossEntropy ? Math.max(2, outputs) : null,
     fullBatch: job.batchSize >= job.trainCount,
     probeSamples: Math.min(spec.monitor.probeSize, job.trainCount),
+    unreachableTargets: null,
   };
 }
 

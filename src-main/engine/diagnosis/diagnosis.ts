@@ -36,6 +36,8 @@ export interface StaticData {
   inputShape: number[];
   /** Smallest and largest input value in the dataset, before the spec's normalisation. */
   valueRange: { min: number; max: number };
+  /** A regression's smallest and largest target over the training split. */
+  targetRange?: { min: number; max: number };
 }
 
 /** The checks that need no training: `loss-mismatch` and `unnormalized-input`. */
@@ -153,6 +155,9 @@ export class Diagnosis {
     this.t = resolveThresholds(thresholds);
     this.probeEvery = spec.monitor.probeEvery;
     this.ctx = makeContext(spec, job);
+    // Regression targets the output cannot reach (static loss-mismatch): the output's saturation is then a symptom, not confidence.
+    const targets = statics.find((f) => f.code === 'loss-mismatch' && Array.isArray(f.evidence['targetRange']))?.evidence['targetRange'] as [number, number] | undefined;
+    if (targets) this.ctx.unreachableTargets = { min: targets[0], max: targets[1] };
     for (const layer of this.ctx.layers) {
       this.byIndex.set(layer.index, layer);
       this.byName.set(layer.name, layer);
@@ -475,7 +480,7 @@ export class Diagnosis {
         this.deadNow.set(layer.name, dead);
       }
       if (watchesLinear(layer.activation, layer.isOutput)) state.linear = advanceStreaks(state.linear ?? null, stats.units, (u) => isLinear(stats.active[u]!, t), probe.step, probe.epoch);
-      if (watchesSaturated(layer.activation, layer.isOutput)) state.saturated = advanceStreaks(state.saturated ?? null, stats.units, (u) => isSaturated(stats.saturated[u]!, t), probe.step, probe.epoch);
+      if (watchesSaturated(layer.activation, layer.isOutput, this.ctx)) state.saturated = advanceStreaks(state.saturated ?? null, stats.units, (u) => isSaturated(stats.saturated[u]!, t), probe.step, probe.epoch);
       this.units.set(layer.name, state);
       this.settleUnits(layer, 'dead-units', state.dead, t.deadMinProbes, probe.step);
       this.settleUnits(layer, 'linear-units', state.linear, t.linearMinProbes, probe.step);

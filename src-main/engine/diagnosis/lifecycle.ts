@@ -19,6 +19,8 @@ interface CauseRule {
 }
 
 const wholeLayerDead = (f: Finding): boolean => f.evidence['deadFraction'] === 1;
+/** A loss-mismatch about regression targets the output cannot reach: the output saturates because of it. */
+const unreachableTargets = (f: Finding): boolean => Array.isArray(f.evidence['targetRange']);
 
 /** Per code, the causes looked for, most direct first. */
 const CAUSES: Partial<Record<FindingCode, readonly CauseRule[]>> = {
@@ -26,7 +28,7 @@ const CAUSES: Partial<Record<FindingCode, readonly CauseRule[]>> = {
   'non-finite': [{ code: 'exploding-gradient' }, { code: 'diverging-loss' }, { code: 'unnormalized-input' }, { code: 'loss-mismatch' }],
   'diverging-loss': [{ code: 'exploding-gradient' }, { code: 'unnormalized-input' }],
   'dead-units': [{ code: 'non-finite' }, { code: 'exploding-gradient' }, { code: 'diverging-loss' }],
-  'saturated-units': [{ code: 'exploding-gradient' }, { code: 'unnormalized-input' }],
+  'saturated-units': [{ code: 'loss-mismatch', when: unreachableTargets }, { code: 'exploding-gradient' }, { code: 'unnormalized-input' }],
   'vanishing-gradient': [{ code: 'saturated-units' }, { code: 'dead-units', when: wholeLayerDead }],
   plateau: [{ code: 'vanishing-gradient' }, { code: 'saturated-units' }, { code: 'dead-units', when: wholeLayerDead }, { code: 'loss-mismatch' }],
   'unchanged-weights': [

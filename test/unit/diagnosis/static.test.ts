@@ -93,3 +93,29 @@ describe('unnormalized-input', () => {
     expect(unnormalizedInput(spec('none'), { min: 0, max: 0 }, T)).toBeNull();
   });
 });
+
+describe('regression targets the output activation cannot reach', () => {
+  const regressor = (activation: 'sigmoid' | 'tanh' | 'relu' | 'linear'): Spec =>
+    Spec.parse({ version: 1, dataset: { kind: 'builtin', name: 'abs' }, model: { layers: [{ type: 'dense', units: 5, activation: 'sigmoid' }, { type: 'dense', units: 1, activation }] }, training: { loss: { type: 'mse' } } });
+
+  it('so48221692: targets 3 to 103 under a sigmoid output are named, with a linear output as the fix', () => {
+    const f = lossMismatch(regressor('sigmoid'), { ...abs, targetRange: { min: 3, max: 103 } })!;
+    expect(Finding.parse(f)).toEqual(f);
+    expect(f).toMatchObject({ code: 'loss-mismatch', severity: 'warning', evidence: { targetRange: [3, 103], outputMin: 0, outputMax: 1 } });
+    expect(f.message).toMatch(/^The regression targets range from 3 to 103, but the output's sigmoid can only reach 0 to 1: for the targets above it/);
+    expect(f.suggestions).toEqual([{ label: 'Use a linear output', set: { 'model.layers.1.activation': 'linear' } }]);
+  });
+
+  it('names negative targets under a relu output, and both sides under tanh', () => {
+    expect(lossMismatch(regressor('relu'), { ...abs, targetRange: { min: -2, max: 5 } })!.message).toContain("the output's relu can only reach 0 and above: for the targets below it");
+    expect(lossMismatch(regressor('tanh'), { ...abs, targetRange: { min: -4, max: 4 } })!.message).toContain('on both sides');
+  });
+
+  it('is quiet where the targets are reachable (within 1 % of their spread), unknown, or the output is linear', () => {
+    expect(lossMismatch(regressor('sigmoid'), { ...abs, targetRange: { min: 0, max: 1 } })).toBeNull();
+    expect(lossMismatch(regressor('sigmoid'), { ...abs, targetRange: { min: -0.005, max: 1.005 } })).toBeNull();
+    expect(lossMismatch(regressor('relu'), { ...abs, targetRange: { min: 0, max: 50 } })).toBeNull();
+    expect(lossMismatch(regressor('sigmoid'), abs)).toBeNull();
+    expect(lossMismatch(regressor('linear'), { ...abs, targetRange: { min: 3, max: 103 } })).toBeNull();
+  });
+});

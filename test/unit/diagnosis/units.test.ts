@@ -119,6 +119,16 @@ describe('saturated-units', () => {
     expect(saturatedUnits(at(sig.ctx.layers[0]!, [[0.5, 0.9, 0.2, 0.1], [0.5, 0.94, 0.2, 0.1]], [50, 100]), sig.ctx, T)).toBeNull();
     expect(saturatedUnits(at(sig.ctx.layers[1]!, [[1], [1]], [50, 100]), sig.ctx, T)).toBeNull();
   });
+
+  it('watches a regression output pinned at a bound its targets lie beyond, and suggests a linear output', () => {
+    const reg = setup({ ...reluAbs, model: { layers: [{ type: 'dense', units: 4, activation: 'sigmoid' }, { type: 'dense', units: 1, activation: 'sigmoid' }] } }, { inputShape: [2], task: 'regression', outputs: 1 });
+    expect(saturatedUnits(at(reg.ctx.layers[1]!, [[1], [1]], [25, 50]), reg.ctx, T)).toBeNull();
+    reg.ctx.unreachableTargets = { min: 3, max: 103 };
+    const f = saturatedUnits(at(reg.ctx.layers[1]!, [[1], [1]], [25, 50]), reg.ctx, T)!;
+    expect(f).toMatchObject({ code: 'saturated-units', layer: 'dense_2', units: [0], step: 25 });
+    expect(f.message).toContain('while the regression targets range from 3 to 103: it is pinned against a bound it cannot pass');
+    expect(f.suggestions).toEqual([{ label: 'Use a linear output in dense_2', set: { 'model.layers.1.activation': 'linear' } }]);
+  });
 });
 
 describe('duplicate-units', () => {

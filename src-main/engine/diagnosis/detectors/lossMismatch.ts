@@ -13,7 +13,33 @@ export interface TaskShape {
   task: 'classification' | 'regression';
   /** Classes for classification; target width for regression. */
   outputs: number;
+  /** A regression's smallest and largest target over the training split; absent when unknown. */
+  targetRange?: { min: number; max: number };
 }
+
+/** What an output activation can reach, for a regression target; null when it is unbounded. */
+export function activationReach(activation: string): { min: number; max: number } | null {
+  if (activation === 'sigmoid' || activation === 'softmax') return { min: 0, max: 1 };
+  if (activation === 'tanh') return { min: -1, max: 1 };
+  if (activation === 'relu' || activation === 'softplus') return { min: 0, max: Infinity };
+  return null;
+}
+
+/**
+ * Regression targets that the output activation cannot reach: beyond its range by more than 1 %
+ * of the targets' own spread (so34-style 0/1 targets under a sigmoid are reachable). Corpus:
+ * so48221692 regresses y = x² + 3 (3 to 103) through a sigmoid output that pins at 1.
+ */
+export function unreachableTargets(activation: string, targets: { min: number; max: number } | undefined): { reach: { min: number; max: number }; below: boolean; above: boolean } | null {
+  const reach = activationReach(activation);
+  if (!reach || !targets || !Number.isFinite(targets.min) || !Number.isFinite(targets.max)) return null;
+  const margin = 0.01 * Math.max(targets.max - targets.min, 1e-12);
+  const below = targets.min < reach.min - margin;
+  const above = targets.max > reach.max + margin;
+  return below || above ? { reach, below, above } : null;
+}
+
+const num = (v: number): string => (Number.isInteger(v) ? String(v) : v.toPrecision(3));
 
 /** The output width of the spec's last dense/conv layer (null when there is none). */
 function outputWidth(spec: Spec): number | null {
@@ -42,6 +68,18 @@ export function lossMismatch(spec: Spec, data: TaskShape): Finding | null {
 
   if (data.task === 'regression' && loss.type !== 'mse' && loss.type !== 'mae' && loss.type !== 'binaryCrossentropy') {
     return finding('error', `${loss.type} needs class labels, but the dataset's target is a regression value: use mse or mae.`, [{ label: 'Use mse', set: { 'training.loss': { type: 'mse' } } }], evidence);
+  }
+  const unreachable = data.task === 'regression' ? unreachableTargets(activation, data.targetRange) : null;
+  if (unreachable && data.targetRange && activation !== 'softmax') {
+    const { reach } = unreachable;
+    const range = reach.max === Infinity ? `${num(reach.min)} and above` : `${num(reach.min)} to ${num(reach.max)}`;
+    const side = unreachable.above && unreachable.below ? 'on both sides' : unreachable.above ? 'above it' : 'below it';
+    return finding(
+      'warning',
+      `The regression targets range from ${num(data.targetRange.min)} to ${num(data.targetRange.max)}, but the output's ${activation} can only reach ${range}: for the targets ${side} the output pins at its bound, where ${activation === 'relu' ? 'a relu passes no gradient' : `the ${activation} is flat and passes almost no gradient`}, and the error cannot fall. Use a linear output (or scale the targets into the ${activation}'s range).`,
+      setActivation('linear', 'Use a linear output'),
+      { ...evidence, targetRange: [data.targetRange.min, data.targetRange.max], outputMin: reach.min, outputMax: reach.max === Infinity ? null : reach.max },
+    );
   }
   // A softmax over one unit is the constant 1 whatever the loss (corpus: so33969059 regresses
   // through one with MSE, so34311586 fits XOR with one): nothing reaches the weights.

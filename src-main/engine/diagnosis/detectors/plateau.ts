@@ -8,7 +8,8 @@
 import type { StepPoint } from '@contract';
 import type { Finding, Suggestion } from '@contract/findings';
 import type { Thresholds } from '../thresholds';
-import { batchNormSuggestion, fmt, initSuggestion, learningRateSuggestion, percent, smallInitLayers, type DetectorContext } from '../common';
+import { batchNormSuggestion, fmt, initSuggestion, learningRateSuggestion, outputActivationIndex, percent, smallInitLayers, type DetectorContext } from '../common';
+import { outputActivation } from '@contract/specShapes';
 
 /** The mean training loss (and accuracy) over a run of consecutive steps. */
 export interface LossBlock {
@@ -248,17 +249,24 @@ export function plateau(
       : '';
   const weighted = ctx.layers.filter((l) => l.type === 'dense' || l.type === 'conv2d').length;
   const saddle = small.length === 0 && weighted <= 2 ? ' In a network this small it is often a saddle: units must rearrange before the loss can fall again, and the optimiser takes a while to find the way out.' : '';
-  message +=
-    ' A long flat stretch usually means the initial weights are too small for the depth (the signal and its gradient shrink layer by layer until the optimiser has grown them), units are saturated, or the learning rate is too low.' +
-    initWords +
-    saddle;
-
+  const targets = ctx.unreachableTargets;
+  const outputIndex = outputActivationIndex(ctx.spec);
   const suggestions: Suggestion[] = [];
-  const init = initSuggestion(ctx.spec);
-  if (init) suggestions.push(init);
-  const bn = batchNormSuggestion(ctx.spec);
-  if (bn) suggestions.push(bn);
-  suggestions.push(learningRateSuggestion(ctx.spec, ctx.spec.training.optimizer.learningRate < 1e-3 ? 10 : 3));
+  if (targets) {
+    // The static check already found why: the output cannot reach the targets (corpus: so48221692).
+    message += ` Here the regression targets (${fmt(targets.min)} to ${fmt(targets.max)}) lie beyond what the output's ${outputActivation(ctx.spec.model.layers)} can reach, so the output stays pinned at its bound and the loss cannot fall: a regression output needs a linear activation.`;
+    if (outputIndex !== null) suggestions.push({ label: 'Use a linear output', set: { [`model.layers.${outputIndex}.activation`]: 'linear' } });
+  } else {
+    message +=
+      ' A long flat stretch usually means the initial weights are too small for the depth (the signal and its gradient shrink layer by layer until the optimiser has grown them), units are saturated, or the learning rate is too low.' +
+      initWords +
+      saddle;
+    const init = initSuggestion(ctx.spec);
+    if (init) suggestions.push(init);
+    const bn = batchNormSuggestion(ctx.spec);
+    if (bn) suggestions.push(bn);
+    suggestions.push(learningRateSuggestion(ctx.spec, ctx.spec.training.optimizer.learningRate < 1e-3 ? 10 : 3));
+  }
 
   return {
     code: 'plateau',

@@ -7,6 +7,7 @@ import type { Finding, Suggestion } from '@contract/findings';
 import type { Thresholds } from '../thresholds';
 import {
   batchNormSuggestion,
+  fmt,
   isSaturating,
   layerPath,
   learningRateSuggestion,
@@ -26,16 +27,19 @@ export const isSaturated = (saturated: number, t: Pick<Thresholds, 'saturatedFra
 
 /**
  * Hidden sigmoid/tanh/softmax layers. A trained classifier's sigmoid or softmax output is
- * meant to be near 0 or 1: confidence, not saturation.
+ * meant to be near 0 or 1: confidence, not saturation. A regression output is watched too when
+ * its targets lie beyond what it can reach (corpus: so48221692's sigmoid output pinned at 1
+ * under targets of 3 to 103).
  */
-export const watchesSaturated = (activation: string, isOutput: boolean): boolean => isSaturating(activation) && !isOutput;
+export const watchesSaturated = (activation: string, isOutput: boolean, ctx: Pick<DetectorContext, 'unreachableTargets'>): boolean =>
+  isSaturating(activation) && (!isOutput || ctx.unreachableTargets !== null);
 
 const asymptotes = (activation: string): string => (activation === 'tanh' ? '−1 or 1' : '0 or 1');
 
 /** The saturated-units finding for one layer at one probe; `obs.fraction` is the probe's `saturated` per unit. */
 export function saturatedUnits(obs: UnitObservation, ctx: DetectorContext, t: Thresholds): Finding | null {
   const { layer } = obs;
-  if (!watchesSaturated(layer.activation, layer.isOutput)) return null;
+  if (!watchesSaturated(layer.activation, layer.isOutput, ctx)) return null;
   const { units, since, sinceEpoch } = persistentUnits(obs.streaks, t.saturatedMinProbes);
   if (units.length === 0) return null;
   const total = obs.fraction.length;
@@ -45,22 +49,29 @@ export function saturatedUnits(obs: UnitObservation, ctx: DetectorContext, t: Th
       ? `All ${total} ${layer.activation} ${noun}s in ${layer.name}`
       : `${units.length} of ${total} ${layer.activation} ${noun}s in ${layer.name} (${unitList(units, noun)})`;
   const verb = units.length === 1 && units.length !== total ? 'sits' : 'sit';
-  const message =
+  const targets = layer.isOutput ? ctx.unreachableTargets : null;
+  const message = targets
+    ? `The ${layer.activation} output ${layer.name} ${total === 1 ? 'sits' : 'sits, on ' + (units.length === total ? 'all' : String(units.length)) + ' of its ' + total + ' units,'} within 1 % of ${asymptotes(layer.activation)} on at least ${percent(t.saturatedFraction)} of ${probeWords(layer, ctx.probeSamples)}, since step ${since}, ` +
+      `while the regression targets range from ${fmt(targets.min)} to ${fmt(targets.max)}: it is pinned against a bound it cannot pass, where the ${layer.activation} is flat and passes almost no gradient. A regression output needs a linear activation.`
+    :
     `${what} ${verb} within 1 % of ${asymptotes(layer.activation)} on at least ${percent(t.saturatedFraction)} of ${probeWords(layer, ctx.probeSamples)}, since step ${since}: ` +
     `there the ${layer.activation} is flat and its gradient nearly 0, so the weights feeding ${units.length === 1 ? 'it' : 'them'} barely learn. ` +
     'Large inputs, large initial weights or a learning rate too high push units there.';
 
   const suggestions: Suggestion[] = [];
-  if (layer.spec && 'activation' in layer.spec) {
+  if (targets && layer.spec && 'activation' in layer.spec) suggestions.push({ label: `Use a linear output in ${layer.name}`, set: { [`${layerPath(layer)}.activation`]: 'linear' } });
+  else if (layer.spec && 'activation' in layer.spec) {
     const set: Record<string, unknown> = { [`${layerPath(layer)}.activation`]: 'relu' };
     if (layer.spec.type === 'dense' || layer.spec.type === 'conv2d') set[`${layerPath(layer)}.kernelInitializer`] = 'heNormal';
     suggestions.push({ label: `Use relu (He initialisation) in ${layer.name}`, set });
   }
-  const normalize = normalizeSuggestion(ctx.spec);
-  if (normalize) suggestions.push(normalize);
-  const bn = batchNormSuggestion(ctx.spec);
-  if (bn) suggestions.push(bn);
-  suggestions.push(learningRateSuggestion(ctx.spec, 1 / 3));
+  if (!targets) {
+    const normalize = normalizeSuggestion(ctx.spec);
+    if (normalize) suggestions.push(normalize);
+    const bn = batchNormSuggestion(ctx.spec);
+    if (bn) suggestions.push(bn);
+    suggestions.push(learningRateSuggestion(ctx.spec, 1 / 3));
+  }
 
   return {
     code: 'saturated-units',
