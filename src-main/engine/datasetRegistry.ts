@@ -8,7 +8,7 @@ import { mkdirSync, openSync, closeSync, writeSync, rmSync, readdirSync, statSyn
 import { join, normalize, sep, isAbsolute } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ContractError, applyReadOptions, type ReadOptions, type DatasetOrigin, type DatasetSource as WireSource, type LoadedDataset, type Normalization, type Spec } from '@contract';
-import { asTrainingData, describeDataset, loadDataset, preparationOf, previewSamples, DatasetError, type Dataset, type DatasetSource, type LoadOptions } from './datasets';
+import { asTrainingData, describeDataset, loadDataset, preparationOf, previewSamples, targetRange, DatasetError, type Dataset, type DatasetSource, type LoadOptions } from './datasets';
 import type { TrainingData } from './training/trainingData';
 
 /** Samples sent with a loaded dataset for the preview grid. */
@@ -230,7 +230,13 @@ export class DatasetRegistry {
         throw asDatasetError(error);
       }
     }
-    return { ...asTrainingData({ ...dataset, normalization: spec.normalization }), rawRange: { min: dataset.stats.min, max: dataset.stats.max }, preparation: preparationOf(dataset, spec.normalization) };
+    const targets = targetRange(dataset);
+    return {
+      ...asTrainingData({ ...dataset, normalization: spec.normalization }),
+      rawRange: { min: dataset.stats.min, max: dataset.stats.max },
+      ...(targets ? { targetRange: targets } : {}),
+      preparation: preparationOf(dataset, spec.normalization),
+    };
   }
 
   dispose(): void {

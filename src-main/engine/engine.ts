@@ -56,38 +56,9 @@ function specIssues(error: SpecError): ContractError {
   });
 }
 
-/** Regression targets' range per sample set: spec.check asks on every edit, and a set does not change. */
-const targetRanges = new WeakMap<TrainingData['train'], { min: number; max: number }>();
-
-/** The smallest and largest regression target of the training split, read in chunks; null for classification. */
-export function targetRange(data: TrainingData): { min: number; max: number } | null {
-  if (data.task !== 'regression') return null;
-  const known = targetRanges.get(data.train);
-  if (known) return known;
-  const chunk = 512;
-  const size = data.inputShape.reduce((a, b) => a * b, 1);
-  const x = new Float32Array(chunk * size);
-  const y = new Float32Array(chunk * data.outputs);
-  let min = Infinity;
-  let max = -Infinity;
-  for (let start = 0; start < data.train.count; start += chunk) {
-    const n = Math.min(chunk, data.train.count - start);
-    data.train.fill(Int32Array.from({ length: n }, (_, i) => start + i), x.subarray(0, n * size), y.subarray(0, n * data.outputs));
-    for (let i = 0; i < n * data.outputs; i++) {
-      const v = y[i]!;
-      if (v < min) min = v;
-      if (v > max) max = v;
-    }
-  }
-  const range = { min, max };
-  targetRanges.set(data.train, range);
-  return range;
-}
-
 /** What the static checks need of the data: task, outputs, shape, the raw value range and a regression's target range. */
 function staticData(data: TrainingData): StaticData {
-  const targets = targetRange(data);
-  return { task: data.task, outputs: data.outputs, inputShape: data.inputShape, valueRange: data.rawRange ?? { min: 0, max: 1 }, ...(targets ? { targetRange: targets } : {}) };
+  return { task: data.task, outputs: data.outputs, inputShape: data.inputShape, valueRange: data.rawRange ?? { min: 0, max: 1 }, ...(data.targetRange ? { targetRange: data.targetRange } : {}) };
 }
 
 export async function createEngine(options: EngineOptions, emit: Emit): Promise<Engine> {

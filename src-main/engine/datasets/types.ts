@@ -294,6 +294,20 @@ export function targetsBatch(ds: Dataset, split: SplitName, indices: Int32Array 
   return result;
 }
 
+/** A regression's smallest and largest target over the training split; null for classification. */
+export function targetRange(ds: Dataset): { min: number; max: number } | null {
+  if (ds.task !== 'regression') return null;
+  const { y } = ds.splits.train;
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < y.length; i++) {
+    const v = y[i]!;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return { min, max };
+}
+
 /** Bytes held by a dataset's arrays. */
 export function datasetBytes(ds: Dataset): number {
   let total = 0;

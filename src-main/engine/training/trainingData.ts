@@ -17,6 +17,8 @@ export interface TrainingData {
   test?: SampleSet;
   /** Range of the stored inputs before normalisation (0–255 pixels, say), for the static checks. */
   rawRange?: { min: number; max: number };
+  /** A regression's smallest and largest training target, for the static checks (targets an output cannot reach). */
+  targetRange?: { min: number; max: number };
   /** How the inputs were prepared (standardisation's means and stds, a CSV's one-hot columns), recorded in run.json. */
   preparation?: DataPreparation;
 }
